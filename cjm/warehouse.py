@@ -1,0 +1,171 @@
+"""The warehouse's own tables (raw, ops, config) and how to open it.
+
+dbt owns everything downstream (staging, intermediate, marts); this module owns
+what the loader writes. DDL is idempotent so every entry point can call
+`ensure_schema` without a separate migration step.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from cjm.config import DEFAULT_WAREHOUSE
+
+DDL = """
+create schema if not exists raw;
+create schema if not exists ops;
+create schema if not exists config;
+
+create table if not exists raw.mentions (
+    mention_id       varchar primary key,
+    source           varchar not null,
+    source_type      varchar not null,
+    channel          varchar,
+    native_id        varchar not null,
+    url              varchar,
+    author           varchar,
+    title            varchar,
+    text             varchar,
+    published_at     timestamptz not null,
+    fetched_at       timestamptz,
+    language         varchar,
+    brand            varchar,
+    matched_keywords varchar[],
+    attributes       json,
+    run_id           varchar,
+    loaded_at        timestamptz not null,
+    updated_at       timestamptz not null
+);
+
+create table if not exists raw.crm_events (
+    event_id     varchar primary key,
+    source       varchar not null,
+    native_id    varchar not null,
+    customer_key varchar not null,
+    brand        varchar,
+    event_type   varchar not null,
+    channel      varchar,
+    touchpoint   varchar,
+    campaign     varchar,
+    message      varchar,
+    occurred_at  timestamptz not null,
+    amount       double,
+    attributes   json,
+    run_id       varchar,
+    loaded_at    timestamptz not null,
+    updated_at   timestamptz not null
+);
+
+create table if not exists ops.quarantine (
+    quarantine_id  varchar primary key,   -- hash of entity, source and the record: re-quarantining is a no-op
+    entity         varchar not null,
+    source         varchar not null,
+    run_id         varchar not null,
+    reason         varchar not null,
+    row_ref        varchar,               -- file:line or url#entry where the record came from
+    record         json not null,
+    quarantined_at timestamptz not null
+);
+
+create table if not exists ops.validation_runs (
+    run_id           varchar not null,
+    entity           varchar not null,
+    source           varchar not null,
+    rows_extracted   bigint not null,     -- = rows_in + rows_duplicate
+    rows_duplicate   bigint not null,     -- repeated ids inside the batch (last one kept)
+    rows_in          bigint not null,     -- = rows_passed + rows_quarantined
+    rows_passed      bigint not null,
+    rows_quarantined bigint not null,
+    rows_inserted    bigint,
+    rows_updated     bigint,
+    rows_unchanged   bigint,
+    success          boolean not null,
+    failed_expectations json,
+    validation_seconds double,
+    validated_at     timestamptz not null,
+    loaded_at        timestamptz,
+    primary key (run_id, source)
+);
+
+create table if not exists ops.source_state (
+    source     varchar primary key,
+    cursor     varchar,
+    updated_at timestamptz not null
+);
+
+create table if not exists ops.alerts (
+    alert_id     varchar primary key,
+    brand        varchar not null,
+    bucket_start timestamptz not null,
+    sent_to      varchar,
+    sent_at      timestamptz,
+    status       varchar,
+    payload      json
+);
+
+create table if not exists ops.runs (
+    run_id      varchar primary key,
+    started_at  timestamptz not null,
+    finished_at timestamptz,
+    status      varchar not null,
+    steps       json
+);
+
+create table if not exists config.brands (
+    brand      varchar primary key,
+    keywords   varchar[],
+    exclude    varchar[],
+    languages  varchar[]
+);
+
+create table if not exists config.stages (
+    stage       varchar primary key,
+    stage_order integer not null,
+    label       varchar not null
+);
+
+create table if not exists config.event_stages (
+    event_type varchar primary key,
+    stage      varchar not null
+);
+
+create table if not exists config.settings (
+    key   varchar primary key,
+    value varchar not null
+);
+"""
+
+
+def warehouse_path(path: str | Path | None = None) -> Path:
+    return Path(path or os.environ.get("CJM_WAREHOUSE") or DEFAULT_WAREHOUSE)
+
+
+def connect(path: str | Path | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    p = warehouse_path(path)
+    if not read_only:
+        p.parent.mkdir(parents=True, exist_ok=True)
+    return duckdb.connect(str(p), read_only=read_only)
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(DDL)
+
+
+@contextmanager
+def open_warehouse(path: str | Path | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open, make sure the tables exist, and always close.
+
+    DuckDB allows one writer process; holding the file open longer than a step
+    would block dbt and the BI publisher, so every step opens and closes it.
+    """
+    con = connect(path)
+    try:
+        ensure_schema(con)
+        yield con
+    finally:
+        con.close()

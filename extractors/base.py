@@ -1,0 +1,44 @@
+"""What every extractor receives and returns.
+
+Extractors only *read* a source and shape records into the contract; they never
+touch the warehouse. That keeps them safe to run on many workers at once: the
+single loader is the only writer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
+
+import pyarrow as pa
+
+if TYPE_CHECKING:
+    from cjm.config import Config, Source
+
+
+class ExtractError(RuntimeError):
+    """A source that cannot be read at all (unreachable, unparseable, misconfigured)."""
+
+
+@dataclass(frozen=True)
+class ExtractContext:
+    config: Config
+    source: Source
+    run_id: str
+    fetched_at: datetime
+    cursor: str | None = None  # the bookmark stored after the last successful load
+
+
+@dataclass
+class Extracted:
+    entity: str                     # "mention" | "crm_event"
+    table: pa.Table                 # cjm.contracts.landing_schema(entity)
+    cursor: str | None = None       # the bookmark to store once this batch is loaded
+    rows_seen: int = 0              # records read before the brand filter
+    rows_off_brand: int = 0         # records that mention no configured brand (not loaded)
+    notes: list[str] = field(default_factory=list)
+
+
+class Extractor(Protocol):
+    def __call__(self, ctx: ExtractContext) -> Extracted: ...
