@@ -20,11 +20,28 @@ DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
 DEFAULT_STAGES = ["awareness", "consideration", "purchase", "usage", "loyalty"]
 
 MENTION_FIELDS = {
-    "native_id", "url", "author", "title", "text", "published_at", "language", "brand", "channel",
+    "native_id",
+    "url",
+    "author",
+    "title",
+    "text",
+    "published_at",
+    "language",
+    "brand",
+    "channel",
 }
 CRM_EVENT_FIELDS = {
-    "native_id", "customer_key", "event_type", "channel", "touchpoint", "campaign", "message",
-    "occurred_at", "amount", "attributes", "brand",
+    "native_id",
+    "customer_key",
+    "event_type",
+    "channel",
+    "touchpoint",
+    "campaign",
+    "message",
+    "occurred_at",
+    "amount",
+    "attributes",
+    "brand",
 }
 
 
@@ -115,7 +132,9 @@ class CrmApiSource(_SourceBase):
     def _known_fields(cls, v: dict[str, str]) -> dict[str, str]:
         unknown = sorted(set(v) - CRM_EVENT_FIELDS)
         if unknown:
-            raise ValueError(f"unknown crm_event field(s) {unknown}; known: {sorted(CRM_EVENT_FIELDS)}")
+            raise ValueError(
+                f"unknown crm_event field(s) {unknown}; known: {sorted(CRM_EVENT_FIELDS)}"
+            )
         return v
 
 
@@ -141,8 +160,11 @@ class FileSource(_SourceBase):
                     f"{what}: unknown {self.entity} field(s) {unknown}; known: {sorted(known)}"
                 )
         mapped = set(self.columns) | set(self.constants)
-        required = {"native_id", "text", "published_at"} if self.entity == "mention" else {
-            "native_id", "customer_key", "event_type", "occurred_at"}
+        required = (
+            {"native_id", "text", "published_at"}
+            if self.entity == "mention"
+            else {"native_id", "customer_key", "event_type", "occurred_at"}
+        )
         missing = sorted(required - mapped)
         if missing:
             raise ValueError(f"columns: map the required {self.entity} field(s) {missing}")
@@ -204,13 +226,15 @@ class PostgresTarget(_Model):
 
 
 class Publish(_Model):
-    duckdb_path: str = "data/bi/marts.duckdb"
-    parquet_dir: str = "data/bi/parquet"
+    # Default: next to the warehouse (data/warehouse.duckdb → data/bi/marts.duckdb), so a
+    # warehouse moved with --warehouse takes its published copy and landing files along.
+    duckdb_path: str | None = None
+    parquet_dir: str | None = None
     postgres: PostgresTarget | None = None
 
 
 class Paths(_Model):
-    landing: str = "data/landing"
+    landing: str | None = None  # default: <warehouse folder>/landing
 
 
 class Config(_Model):
@@ -233,7 +257,9 @@ class Config(_Model):
         brands = {b.name for b in self.brands}
         for i, s in enumerate(self.sources):
             if s.brand and s.brand not in brands:
-                raise ValueError(f"sources[{i}].brand: {s.brand!r} is not one of brands {sorted(brands)}")
+                raise ValueError(
+                    f"sources[{i}].brand: {s.brand!r} is not one of brands {sorted(brands)}"
+                )
         return self
 
     def resolve(self, path: str) -> Path:
@@ -264,16 +290,21 @@ def _loc_to_path(loc: tuple[Any, ...], data: Any) -> str:
             out += f"[{part}]"
             node = node[part] if isinstance(node, list) and part < len(node) else None
             continue
-        if isinstance(node, dict) and part not in node and part in {
-            "rss", "telegram", "snscrape", "crm_api", "file"
-        } and node.get("type") == part:
+        if (
+            isinstance(node, dict)
+            and part not in node
+            and part in {"rss", "telegram", "snscrape", "crm_api", "file"}
+            and node.get("type") == part
+        ):
             continue
         out += f".{part}" if out else str(part)
         node = node.get(part) if isinstance(node, dict) else None
     return out or "(top level)"
 
 
-def parse_config(data: Any, path: str | Path = "<config>", base_dir: str | Path | None = None) -> Config:
+def parse_config(
+    data: Any, path: str | Path = "<config>", base_dir: str | Path | None = None
+) -> Config:
     if not isinstance(data, dict):
         raise ConfigError(path, ["(top level): expected a mapping of brands, sources, ..."])
     if base_dir is not None and "base_dir" not in data:
@@ -307,5 +338,7 @@ def load_config(path: str | Path | None = None) -> Config:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "?"
-        raise ConfigError(path, [f"not valid YAML at {where}: {getattr(exc, 'problem', exc)}"]) from None
+        raise ConfigError(
+            path, [f"not valid YAML at {where}: {getattr(exc, 'problem', exc)}"]
+        ) from None
     return parse_config(data, path, base_dir=config_base_dir(path))

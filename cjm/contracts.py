@@ -63,10 +63,18 @@ ERRORS_COLUMN = "_errors"
 META_COLUMNS = (ROW_COLUMN, ERRORS_COLUMN)
 
 ENTITIES = {
-    "mention": {"schema": MENTION_SCHEMA, "id": "mention_id", "table": "raw.mentions",
-                "ts": "published_at"},
-    "crm_event": {"schema": CRM_EVENT_SCHEMA, "id": "event_id", "table": "raw.crm_events",
-                  "ts": "occurred_at"},
+    "mention": {
+        "schema": MENTION_SCHEMA,
+        "id": "mention_id",
+        "table": "raw.mentions",
+        "ts": "published_at",
+    },
+    "crm_event": {
+        "schema": CRM_EVENT_SCHEMA,
+        "id": "event_id",
+        "table": "raw.crm_events",
+        "ts": "occurred_at",
+    },
 }
 
 SOURCE_TYPES = ("rss", "telegram", "snscrape", "crm_api", "file")

@@ -62,7 +62,8 @@ create table if not exists raw.crm_events (
 );
 
 create table if not exists ops.quarantine (
-    quarantine_id  varchar primary key,   -- hash of entity, source and the record: re-quarantining is a no-op
+    -- hash of entity, source and the record: quarantining the same record again is a no-op
+    quarantine_id  varchar primary key,
     entity         varchar not null,
     source         varchar not null,
     run_id         varchar not null,
@@ -106,14 +107,6 @@ create table if not exists ops.alerts (
     sent_at      timestamptz,
     status       varchar,
     payload      json
-);
-
-create table if not exists ops.runs (
-    run_id      varchar primary key,
-    started_at  timestamptz not null,
-    finished_at timestamptz,
-    status      varchar not null,
-    steps       json
 );
 
 create table if not exists config.brands (

@@ -32,11 +32,11 @@ class ExtractContext:
 
 @dataclass
 class Extracted:
-    entity: str                     # "mention" | "crm_event"
-    table: pa.Table                 # cjm.contracts.landing_schema(entity)
-    cursor: str | None = None       # the bookmark to store once this batch is loaded
-    rows_seen: int = 0              # records read before the brand filter
-    rows_off_brand: int = 0         # records that mention no configured brand (not loaded)
+    entity: str  # "mention" | "crm_event"
+    table: pa.Table  # cjm.contracts.landing_schema(entity)
+    cursor: str | None = None  # the bookmark to store once this batch is loaded
+    rows_seen: int = 0  # records read before the brand filter
+    rows_off_brand: int = 0  # records that mention no configured brand (not loaded)
     notes: list[str] = field(default_factory=list)
 
 

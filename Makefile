@@ -1,0 +1,40 @@
+# CJM Warehouse — `make demo` and `make test` work on a fresh Debian/Ubuntu machine
+# with Python 3.11 and access to the package index. Nothing else is needed.
+
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: install demo test lint format bench clean
+
+$(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "CJM Warehouse needs Python 3.11 (snscrape does not import on 3.12+): set PYTHON=/path/to/python3.11"'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q uv==0.13.8
+	$(BIN)/uv pip install --python $(BIN)/python -q -r requirements.lock
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/cjm demo
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: install
+	$(BIN)/cjm bench
+
+# Re-resolve the lock after changing dependencies in pyproject.toml.
+lock: install
+	$(BIN)/uv pip compile --python $(BIN)/python requirements.in -o requirements.lock --no-header
+
+clean:
+	rm -rf data .pytest_cache .ruff_cache dbt_project/target dbt_project/logs

@@ -1,0 +1,55 @@
+"""Landing files: the immutable hand-over between extract, validate and load.
+
+One folder per source, one set of files per run, named after the run id. A
+retried task overwrites its own files (written to a temp name, then renamed),
+so a half-written file is never read and a retry never duplicates.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+
+def safe_run_id(run_id: str) -> str:
+    """Airflow run ids carry ':' and '+'; keep file names portable."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", run_id)
+
+
+class Landing:
+    def __init__(self, root: str | Path, source: str, run_id: str):
+        self.dir = Path(root) / source
+        self.stem = safe_run_id(run_id)
+
+    def path(self, kind: str) -> Path:
+        suffix = "json" if kind.endswith("manifest") else "parquet"
+        name = f"{self.stem}.parquet" if kind == "extracted" else f"{self.stem}.{kind}.{suffix}"
+        return self.dir / name
+
+    def write_table(self, kind: str, table: pa.Table) -> Path:
+        target = self.path(kind)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        pq.write_table(table, tmp, compression="zstd")
+        os.replace(tmp, target)
+        return target
+
+    def write_manifest(self, kind: str, data: dict[str, Any]) -> Path:
+        target = self.path(kind)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        tmp.write_text(
+            json.dumps(data, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
+        )
+        os.replace(tmp, target)
+        return target
+
+    def read_manifest(self, kind: str) -> dict[str, Any] | None:
+        p = self.path(kind)
+        return json.loads(p.read_text(encoding="utf-8")) if p.exists() else None

@@ -1,0 +1,212 @@
+"""Load validated batches into DuckDB: one transaction per batch, upsert by stable id.
+
+Everything a batch changes — raw rows, quarantined rows, its validation record
+and the source's cursor — commits together or not at all, so a crash between
+steps can never leave the cursor ahead of the data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from cjm.config import Config
+from cjm.contracts import ENTITIES
+
+# Columns that describe the fetch, not the record: a re-fetch of an unchanged record
+# must not count as a change.
+_VOLATILE = {"run_id", "fetched_at"}
+
+
+def _content_columns(entity: str) -> list[str]:
+    id_col = ENTITIES[entity]["id"]
+    return [f.name for f in ENTITIES[entity]["schema"] if f.name not in _VOLATILE | {id_col}]
+
+
+def sync_config(con: duckdb.DuckDBPyConnection, config: Config) -> None:
+    """Mirror the journey settings into config.* so dbt reads them as sources."""
+    stages = config.stages
+    window = stages.conversion_window_days
+    conversion_stage = (
+        "purchase" if "purchase" in stages.order else stages.order[min(2, len(stages.order) - 1)]
+    )
+    settings = {
+        "conversion_window_days": str(window),
+        "conversion_stage": conversion_stage,
+        "spike_bucket": config.alerts.spike.bucket,
+        "spike_window_days": str(config.alerts.spike.window_days),
+        "spike_min_count": str(config.alerts.spike.min_count),
+        "spike_z": str(config.alerts.spike.z),
+        "attribution_half_life_days": "7",
+    }
+    con.begin()
+    try:
+        con.execute("delete from config.brands")
+        con.executemany(
+            "insert into config.brands values (?, ?, ?, ?)",
+            [[b.name, b.keywords, b.exclude, b.languages] for b in config.brands],
+        )
+        con.execute("delete from config.stages")
+        con.executemany(
+            "insert into config.stages values (?, ?, ?)",
+            [[s, i + 1, stages.labels.get(s, s)] for i, s in enumerate(stages.order)],
+        )
+        con.execute("delete from config.event_stages")
+        con.executemany(
+            "insert into config.event_stages values (?, ?)",
+            [[e.lower(), s] for e, s in stages.event_stages.items()],
+        )
+        con.execute("delete from config.settings")
+        con.executemany("insert into config.settings values (?, ?)", list(settings.items()))
+        con.commit()
+    except Exception:
+        con.rollback()
+        raise
+
+
+def _quarantine_id(entity: str, source: str, record: dict[str, Any]) -> str:
+    stable = {k: v for k, v in record.items() if k not in _VOLATILE | {"_row"}}
+    blob = json.dumps([entity, source, stable], sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+
+def load_batch(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any]) -> dict[str, int]:
+    """Apply one validated batch; returns inserted / updated / unchanged / quarantined."""
+    entity = manifest["entity"]
+    meta = ENTITIES[entity]
+    table = meta["table"]
+    id_col = meta["id"]
+    cols = [f.name for f in meta["schema"]]
+    content = _content_columns(entity)
+    now = datetime.now(UTC)
+    col_list = ", ".join(cols)
+    con.begin()
+    try:
+        counts = {"inserted": 0, "updated": 0, "unchanged": 0, "quarantined": 0}
+        if manifest["rows_passed"]:
+            con.execute(
+                f"create or replace temp table _batch as select {col_list} from read_parquet(?)",
+                [manifest["passed_path"]],
+            )
+            row_b = ", ".join(f"b.{c}" for c in content)
+            row_t = ", ".join(f"t.{c}" for c in content)
+            inserted, updated, unchanged = con.execute(
+                f"""select count(*) filter (where t.{id_col} is null),
+                           count(*) filter (where t.{id_col} is not null
+                                            and row({row_b}) is distinct from row({row_t})),
+                           count(*) filter (where t.{id_col} is not null
+                                            and row({row_b}) is not distinct from row({row_t}))
+                    from _batch b left join {table} t using ({id_col})"""
+            ).fetchone()
+            set_list = ", ".join(f"{c} = excluded.{c}" for c in cols if c != id_col)
+            row_x = ", ".join(f"excluded.{c}" for c in content)
+            row_cur = ", ".join(f"{table}.{c}" for c in content)
+            con.execute(
+                f"""insert into {table} ({col_list}, loaded_at, updated_at)
+                    select {col_list}, $now, $now from _batch
+                    on conflict ({id_col}) do update
+                    set {set_list}, updated_at = excluded.updated_at
+                    where row({row_cur}) is distinct from row({row_x})""",
+                {"now": now},
+            )
+            con.execute("drop table _batch")
+            counts.update(inserted=inserted, updated=updated, unchanged=unchanged)
+        if manifest["rows_quarantined"]:
+            rows = (
+                con.execute("select * from read_parquet(?)", [manifest["quarantine_path"]])
+                .fetchdf()
+                .to_dict("records")
+            )
+            params = []
+            for r in rows:
+                reason = r.pop("reason")
+                row_ref = r.get("_row")
+                record = {k: _jsonable(v) for k, v in r.items() if k != "_errors"}
+                params.append(
+                    [
+                        _quarantine_id(entity, manifest["source"], record),
+                        entity,
+                        manifest["source"],
+                        manifest["run_id"],
+                        reason,
+                        row_ref,
+                        json.dumps(record, default=str, ensure_ascii=False, sort_keys=True),
+                        now,
+                    ]
+                )
+            con.executemany(
+                "insert into ops.quarantine values (?, ?, ?, ?, ?, ?, ?, ?) "
+                "on conflict (quarantine_id) do nothing",
+                params,
+            )
+            counts["quarantined"] = manifest["rows_quarantined"]
+        con.execute(
+            """insert or replace into ops.validation_runs values
+               (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [
+                manifest["run_id"],
+                entity,
+                manifest["source"],
+                manifest["rows_extracted"],
+                manifest["rows_duplicate"],
+                manifest["rows_in"],
+                manifest["rows_passed"],
+                manifest["rows_quarantined"],
+                counts["inserted"],
+                counts["updated"],
+                counts["unchanged"],
+                manifest["success"],
+                json.dumps(manifest["failed_expectations"]),
+                manifest["validation_seconds"],
+                manifest["validated_at"],
+                now,
+            ],
+        )
+        # The bookmark moves only with the data it describes, inside this transaction.
+        # An entirely rejected batch keeps the old cursor, so fixing the source's config
+        # re-reads the same records instead of skipping them.
+        if manifest["success"] or manifest["rows_passed"]:
+            _advance_cursor(con, manifest["source"], manifest.get("cursor"), now)
+        con.commit()
+        return counts
+    except Exception:
+        con.rollback()
+        raise
+
+
+def _advance_cursor(
+    con: duckdb.DuckDBPyConnection, source: str, cursor: str | None, now: datetime
+) -> None:
+    if cursor is None:
+        return
+    con.execute(
+        """insert into ops.source_state values (?, ?, ?)
+           on conflict (source) do update set cursor = excluded.cursor,
+                                              updated_at = excluded.updated_at
+           where ops.source_state.cursor is distinct from excluded.cursor""",
+        [source, cursor, now],
+    )
+
+
+def _jsonable(v: Any) -> Any:
+    """Quarantined records are stored as JSON: no NaN/NaT, arrays as lists."""
+    if isinstance(v, np.ndarray | list | tuple):
+        return [_jsonable(x) for x in v]
+    if v is None or (np.isscalar(v) and pd.isna(v)):
+        return None
+    if isinstance(v, pd.Timestamp | datetime):
+        return v.isoformat()
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
+
+
+def get_cursor(con: duckdb.DuckDBPyConnection, source: str) -> str | None:
+    row = con.execute("select cursor from ops.source_state where source = ?", [source]).fetchone()
+    return row[0] if row else None

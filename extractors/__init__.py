@@ -1,0 +1,31 @@
+"""One module per source type; `get_extractor` maps a config `type` to its function."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from extractors.base import ExtractContext, Extracted, ExtractError
+
+if TYPE_CHECKING:
+    from extractors.base import Extractor
+
+__all__ = ["ExtractContext", "ExtractError", "Extracted", "get_extractor"]
+
+
+def _file() -> Extractor:
+    from extractors.file_source import extract
+
+    return extract
+
+
+_REGISTRY: dict[str, Callable[[], Extractor]] = {"file": _file}
+
+
+def get_extractor(source_type: str) -> Extractor:
+    try:
+        return _REGISTRY[source_type]()
+    except KeyError:
+        raise ExtractError(
+            f"source type {source_type!r} has no extractor yet; available: {sorted(_REGISTRY)}"
+        ) from None

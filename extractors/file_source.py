@@ -1,0 +1,257 @@
+"""File exports from other tools (CSV, JSON lines, Parquet) as mentions or CRM events.
+
+Analysts drop exports into a folder; the source picks up files it has not seen
+(or that changed) by content hash, so a re-run reads nothing twice and an edited
+file is re-read whole (its rows update in place by stable id).
+"""
+
+from __future__ import annotations
+
+import csv
+import glob
+import hashlib
+import json
+import math
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pyarrow.parquet as pq
+
+from cjm.config import FileSource
+from cjm.contracts import ERRORS_COLUMN, ROW_COLUMN
+from extractors.base import ExtractContext, Extracted, ExtractError
+from extractors.records import clean_str, finish_crm_events, finish_mentions, utc
+
+TIMESTAMP_FIELD = {"mention": "published_at", "crm_event": "occurred_at"}
+csv.field_size_limit(10 * 1024 * 1024)
+
+
+def file_format(path: Path, configured: str | None) -> str:
+    if configured:
+        return configured
+    suffix = "".join(path.suffixes[-2:]).lower()
+    if suffix.endswith((".jsonl", ".ndjson", ".json")):
+        return "jsonl"
+    if suffix.endswith(".parquet"):
+        return "parquet"
+    if suffix.endswith((".csv", ".tsv", ".txt")):
+        return "csv"
+    raise ExtractError(
+        f"{path}: cannot tell the format from the extension; set `format:` to csv, jsonl or parquet"
+    )
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def parse_timestamp(
+    value: Any, fmt: str | None, tz: ZoneInfo
+) -> tuple[datetime | None, str | None]:
+    """Parse one timestamp; naive values are local time in the source's time zone."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None, "missing"
+    if isinstance(value, datetime):  # Parquet timestamps arrive typed
+        dt = value
+    else:
+        s = str(value).strip()
+        if not s:
+            return None, "missing"
+        try:
+            dt = datetime.strptime(s, fmt) if fmt else datetime.fromisoformat(s)
+        except ValueError:
+            expected = f"format {fmt!r}" if fmt else "ISO-8601"
+            return None, f"{s!r} does not match {expected}"
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=tz)
+    return utc(dt), None
+
+
+def parse_amount(value: Any) -> tuple[float | None, str | None]:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None, None
+    if isinstance(value, int | float):
+        return float(value), None
+    s = str(value).strip().replace("\u00a0", "").replace(" ", "")
+    if not s:
+        return None, None
+    try:
+        return float(s.replace(",", ".")), None
+    except ValueError:
+        return None, f"{value!r} is not a number"
+
+
+def _read_csv(
+    path: Path, delimiter: str, label: str
+) -> tuple[list[str], Iterator[tuple[str, dict]]]:
+    f = path.open(encoding="utf-8-sig", newline="")
+    reader = csv.reader(f, delimiter=delimiter)
+    try:
+        header = [h.strip() for h in next(reader)]
+    except StopIteration:
+        f.close()
+        return [], iter(())
+
+    def rows() -> Iterator[tuple[str, dict]]:
+        with f:
+            for fields in reader:
+                if not fields or all(not x.strip() for x in fields):
+                    continue
+                ref = f"{label}:{reader.line_num}"
+                row: dict[str, Any] = dict(zip(header, fields, strict=False))
+                if len(fields) != len(header):
+                    row["__error__"] = (
+                        f"line has {len(fields)} fields, the header has {len(header)}"
+                    )
+                    row["__raw__"] = delimiter.join(fields)
+                yield ref, row
+
+    return header, rows()
+
+
+def _read_jsonl(path: Path, label: str) -> tuple[list[str] | None, Iterator[tuple[str, dict]]]:
+    def rows() -> Iterator[tuple[str, dict]]:
+        with path.open(encoding="utf-8-sig") as f:
+            for n, line in enumerate(f, start=1):
+                if not line.strip():
+                    continue
+                ref = f"{label}:{n}"
+                try:
+                    obj = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    yield ref, {"__error__": f"not valid JSON ({exc.msg})", "__raw__": line.strip()}
+                    continue
+                if not isinstance(obj, dict):
+                    yield (
+                        ref,
+                        {"__error__": "a JSON line must be an object", "__raw__": line.strip()},
+                    )
+                    continue
+                yield ref, obj
+
+    return None, rows()
+
+
+def _read_parquet(path: Path, label: str) -> tuple[list[str], Iterator[tuple[str, dict]]]:
+    try:
+        table = pq.read_table(path)
+    except Exception as exc:
+        raise ExtractError(f"{label}: not a readable Parquet file ({exc})") from None
+
+    def rows() -> Iterator[tuple[str, dict]]:
+        for batch in table.to_batches(max_chunksize=50_000):
+            offset = 0
+            for n, row in enumerate(batch.to_pylist(), start=1):
+                yield f"{label}:row {offset + n}", row
+            offset += batch.num_rows
+
+    return table.column_names, rows()
+
+
+def _drafts(src: FileSource, path: Path, label: str) -> Iterator[dict[str, Any]]:
+    fmt = file_format(path, src.format)
+    if fmt == "csv":
+        header, rows = _read_csv(path, src.csv_delimiter, label)
+    elif fmt == "jsonl":
+        header, rows = _read_jsonl(path, label)
+    else:
+        header, rows = _read_parquet(path, label)
+    if header is not None:
+        missing = [
+            f"{col!r} (mapped to {field})"
+            for field, col in src.columns.items()
+            if col not in header
+        ]
+        if missing:
+            raise ExtractError(
+                f"{label}: column {', '.join(missing)} not in the file; its columns are {header}"
+            )
+    tz = ZoneInfo(src.timezone)
+    ts_field = TIMESTAMP_FIELD[src.entity]
+    mapped_cols = set(src.columns.values())
+    for ref, row in rows:
+        draft: dict[str, Any] = {ROW_COLUMN: ref}
+        errors: list[str] = []
+        if "__error__" in row:
+            errors.append(row.pop("__error__"))
+        for field, col in src.columns.items():
+            draft[field] = row.get(col)
+        for field, value in src.constants.items():
+            draft[field] = value
+        # Nothing is lost: columns the mapping does not use travel in `attributes`.
+        extras = {k: v for k, v in row.items() if k not in mapped_cols and v not in (None, "")}
+        if isinstance(draft.get("attributes"), str):
+            try:
+                extras.update(json.loads(draft["attributes"]))
+            except (json.JSONDecodeError, TypeError):
+                extras["attributes_raw"] = draft["attributes"]
+        draft["attributes"] = extras
+        ts, err = parse_timestamp(draft.get(ts_field), src.timestamp_format, tz)
+        draft[ts_field] = ts
+        if err:
+            errors.append(f"{ts_field}: {err}")
+        if src.entity == "crm_event":
+            amount, err = parse_amount(draft.get("amount"))
+            draft["amount"] = amount
+            if err:
+                errors.append(f"amount: {err}")
+        for field in ("native_id", "customer_key"):
+            if field in draft and draft[field] is not None and not isinstance(draft[field], str):
+                value = draft[field]
+                draft[field] = (
+                    str(int(value))
+                    if isinstance(value, float) and value.is_integer()
+                    else str(value)
+                )
+        draft[ERRORS_COLUMN] = errors
+        yield draft
+
+
+def _canonical_brand(ctx: ExtractContext, draft: dict[str, Any]) -> None:
+    value = clean_str(draft.get("brand"))
+    if value:
+        for b in ctx.config.brands:
+            if b.name.casefold() == value.casefold():
+                draft["brand"] = b.name
+                return
+
+
+def extract(ctx: ExtractContext) -> Extracted:
+    src = ctx.source
+    assert isinstance(src, FileSource)
+    pattern = str(ctx.config.resolve(src.path))
+    paths = sorted(Path(p) for p in glob.glob(pattern, recursive=True) if Path(p).is_file())
+    seen: dict[str, str] = json.loads(ctx.cursor)["files"] if ctx.cursor else {}
+    base = Path(ctx.config.base_dir).resolve()
+    todo: list[tuple[Path, str, str]] = []
+    new_seen = dict(seen)
+    for p in paths:
+        try:
+            label = str(p.resolve().relative_to(base))
+        except ValueError:
+            label = str(p)
+        digest = _sha256(p)
+        new_seen[label] = digest
+        if seen.get(label) != digest:
+            todo.append((p, label, digest))
+
+    def drafts() -> Iterator[dict[str, Any]]:
+        for p, label, _ in todo:
+            for d in _drafts(src, p, label):
+                _canonical_brand(ctx, d)
+                yield d
+
+    cursor = json.dumps({"files": new_seen}, sort_keys=True)
+    finish = finish_mentions if src.entity == "mention" else finish_crm_events
+    out = finish(drafts(), ctx, cursor=cursor)
+    if not paths:
+        out.notes.append(f"no file matches {pattern}")
+    out.notes.append(f"{len(todo)} new or changed file(s) of {len(paths)}")
+    return out

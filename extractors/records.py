@@ -1,0 +1,162 @@
+"""Turn source-shaped drafts into contract records (shared by every extractor).
+
+Extractors differ in how they read; they must not differ in how ids are made,
+brands matched, customer ids hashed or problems reported. A draft is a plain
+dict of contract fields (timestamps already parsed, or None with the reason in
+``_errors``); this module does the rest and returns an Arrow table in the
+landing schema.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+import pyarrow as pa
+
+from cjm.contracts import (
+    ERRORS_COLUMN,
+    ROW_COLUMN,
+    customer_key_secret,
+    hash_customer_id,
+    landing_schema,
+    stable_id,
+)
+from extractors.base import ExtractContext, Extracted
+from extractors.brand_match import BrandMatcher
+
+_CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
+_LATIN = re.compile(r"[a-z]", re.IGNORECASE)
+
+
+def guess_language(text: str | None) -> str | None:
+    """Cheap script-based guess (ru/en) until the enrichment step detects properly."""
+    if not text:
+        return None
+    cyr = len(_CYRILLIC.findall(text))
+    lat = len(_LATIN.findall(text))
+    if cyr == 0 and lat == 0:
+        return None
+    return "ru" if cyr >= lat else "en"
+
+
+def clean_str(value: Any) -> str | None:
+    """Empty cells, NaN and whitespace-only strings all mean 'no value'."""
+    if value is None:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    s = str(value).strip()
+    return s or None
+
+
+def _json(value: dict[str, Any] | None) -> str | None:
+    if not value:
+        return None
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def _errors(draft: dict[str, Any]) -> str | None:
+    errs = draft.get(ERRORS_COLUMN) or []
+    return "; ".join(errs) if errs else None
+
+
+def finish_mentions(
+    drafts: Iterable[dict[str, Any]], ctx: ExtractContext, cursor: str | None = None
+) -> Extracted:
+    src = ctx.source
+    config = ctx.config
+    brands = [b for b in config.brands if not src.brand or b.name == src.brand]
+    matcher = BrandMatcher(brands)
+    default_channel = getattr(src, "channel", None) or src.type
+    columns: dict[str, list[Any]] = {f.name: [] for f in landing_schema("mention")}
+    seen = off_brand = 0
+    for d in drafts:
+        seen += 1
+        text = clean_str(d.get("text"))
+        title = clean_str(d.get("title"))
+        brand = clean_str(d.get("brand"))
+        attributes = dict(d.get("attributes") or {})
+        if brand:
+            found = matcher.match(title, text)
+            keywords = list(found.keywords) if found else []
+        else:
+            found = matcher.match(title, text)
+            if found is None and (text or title) and not d.get(ERRORS_COLUMN):
+                # A readable record that names no configured brand is not a brand mention:
+                # counted (rows_off_brand) but not kept, or a media feed would flood the
+                # warehouse. Broken or empty records go on to validation and quarantine.
+                off_brand += 1
+                continue
+            brand = found.brand if found else None
+            keywords = list(found.keywords) if found else []
+            if found and found.other_brands:
+                attributes["other_brands"] = list(found.other_brands)
+        native_id = clean_str(d.get("native_id"))
+        columns["mention_id"].append(stable_id(src.name, native_id) if native_id else None)
+        columns["source"].append(src.name)
+        columns["source_type"].append(src.type)
+        columns["channel"].append(clean_str(d.get("channel")) or default_channel)
+        columns["native_id"].append(native_id)
+        columns["url"].append(clean_str(d.get("url")))
+        columns["author"].append(clean_str(d.get("author")))
+        columns["title"].append(title)
+        columns["text"].append(text)
+        columns["published_at"].append(d.get("published_at"))
+        columns["fetched_at"].append(ctx.fetched_at)
+        columns["language"].append(
+            clean_str(d.get("language")) or guess_language(" ".join(t for t in (title, text) if t))
+        )
+        columns["brand"].append(brand)
+        columns["matched_keywords"].append(keywords)
+        columns["attributes"].append(_json(attributes))
+        columns["run_id"].append(ctx.run_id)
+        columns[ROW_COLUMN].append(d.get(ROW_COLUMN))
+        columns[ERRORS_COLUMN].append(_errors(d))
+    table = pa.Table.from_pydict(columns, schema=landing_schema("mention"))
+    return Extracted("mention", table, cursor=cursor, rows_seen=seen, rows_off_brand=off_brand)
+
+
+def finish_crm_events(
+    drafts: Iterable[dict[str, Any]], ctx: ExtractContext, cursor: str | None = None
+) -> Extracted:
+    src = ctx.source
+    config = ctx.config
+    secret = customer_key_secret()
+    default_brand = src.brand or config.brands[0].name
+    default_channel = getattr(src, "channel", None)
+    columns: dict[str, list[Any]] = {f.name: [] for f in landing_schema("crm_event")}
+    seen = 0
+    for d in drafts:
+        seen += 1
+        native_id = clean_str(d.get("native_id"))
+        raw_customer = clean_str(d.get("customer_key"))
+        columns["event_id"].append(stable_id(src.name, native_id) if native_id else None)
+        columns["source"].append(src.name)
+        columns["native_id"].append(native_id)
+        columns["customer_key"].append(
+            hash_customer_id(raw_customer, secret) if raw_customer else None
+        )
+        columns["brand"].append(clean_str(d.get("brand")) or default_brand)
+        event_type = clean_str(d.get("event_type"))
+        columns["event_type"].append(event_type.lower() if event_type else None)
+        columns["channel"].append(clean_str(d.get("channel")) or default_channel)
+        columns["touchpoint"].append(clean_str(d.get("touchpoint")))
+        columns["campaign"].append(clean_str(d.get("campaign")))
+        columns["message"].append(clean_str(d.get("message")))
+        columns["occurred_at"].append(d.get("occurred_at"))
+        columns["amount"].append(d.get("amount"))
+        columns["attributes"].append(_json(d.get("attributes")))
+        columns["run_id"].append(ctx.run_id)
+        columns[ROW_COLUMN].append(d.get(ROW_COLUMN))
+        columns[ERRORS_COLUMN].append(_errors(d))
+    table = pa.Table.from_pydict(columns, schema=landing_schema("crm_event"))
+    return Extracted("crm_event", table, cursor=cursor, rows_seen=seen, rows_off_brand=0)
+
+
+def utc(dt: datetime) -> datetime:
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)

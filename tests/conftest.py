@@ -1,0 +1,25 @@
+"""Test-wide settings: no network, a customer-key secret, quiet libraries."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import pytest
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "true")
+os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+
+
+@pytest.fixture(autouse=True)
+def _customer_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(
+        "CJM_CUSTOMER_KEY_SECRET", os.environ.get("CJM_CUSTOMER_KEY_SECRET", "test-secret")
+    )
+    monkeypatch.delenv("CJM_LANDING", raising=False)
+    monkeypatch.delenv("CJM_CONFIG", raising=False)
+    monkeypatch.delenv("CJM_WAREHOUSE", raising=False)
+
+
+logging.getLogger("great_expectations").setLevel(logging.WARNING)

@@ -1,0 +1,167 @@
+"""The `file` source: CSV, JSON lines and Parquet into the record contracts."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from cjm.config import parse_config
+from cjm.contracts import stable_id
+from extractors import ExtractContext, ExtractError, get_extractor
+
+BRANDS = [{"name": "Finly", "keywords": ["finly", "финли"]}]
+
+
+def run(tmp_path: Path, source: dict, cursor: str | None = None):
+    config = parse_config({"brands": BRANDS, "sources": [source]}, base_dir=tmp_path)
+    ctx = ExtractContext(
+        config, config.sources[0], "run-1", datetime(2026, 11, 1, tzinfo=UTC), cursor
+    )
+    return get_extractor("file")(ctx)
+
+
+def rows(result) -> list[dict]:
+    return result.table.to_pylist()
+
+
+MENTION_CSV = {
+    "name": "csv",
+    "type": "file",
+    "entity": "mention",
+    "path": "in/*.csv",
+    "columns": {"native_id": "id", "text": "body", "published_at": "date", "author": "who"},
+    "timestamp_format": "%d.%m.%Y %H:%M",
+    "timezone": "Europe/Moscow",
+}
+
+
+def test_csv_with_format_and_timezone(tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.csv").write_text(
+        "id,body,date,who,likes\n"
+        "1,Финли — лучший,03.09.2026 10:00,ivan,5\n"
+        "2,weather is nice,03.09.2026 11:00,bob,0\n"
+        '3,"Finly, again",04.09.2026 00:30,ann,\n',
+        encoding="utf-8",
+    )
+    result = run(tmp_path, MENTION_CSV)
+    assert result.rows_seen == 3 and result.rows_off_brand == 1
+    r = rows(result)
+    assert [x["native_id"] for x in r] == ["1", "3"]
+    assert r[0]["published_at"] == datetime(2026, 9, 3, 7, 0, tzinfo=UTC)  # MSK = UTC+3
+    assert r[1]["published_at"] == datetime(2026, 9, 3, 21, 30, tzinfo=UTC)
+    assert r[0]["mention_id"] == stable_id("csv", "1")
+    assert r[0]["brand"] == "Finly" and r[0]["matched_keywords"] == ["финли"]
+    assert r[0]["language"] == "ru" and r[1]["language"] == "en"
+    assert json.loads(r[0]["attributes"]) == {"likes": "5"}  # unmapped columns are kept
+    assert r[0]["_row"] == "in/a.csv:2"
+    assert r[0]["source_type"] == "file" and r[0]["run_id"] == "run-1"
+
+
+def test_bad_rows_carry_their_reason_and_line(tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.csv").write_text(
+        "id,body,date,who\n"
+        "1,finly,31.02.2026 25:61,a\n"
+        ",finly no id,03.09.2026 10:00,b\n"
+        "3,,03.09.2026 10:00,c\n"
+        "4,finly,03.09.2026 10:00,d,EXTRA\n",
+        encoding="utf-8",
+    )
+    r = {x["_row"]: x for x in rows(run(tmp_path, MENTION_CSV))}
+    assert "published_at: '31.02.2026 25:61' does not match format" in r["in/a.csv:2"]["_errors"]
+    assert r["in/a.csv:2"]["published_at"] is None
+    assert r["in/a.csv:3"]["mention_id"] is None  # no id → no stable id → quarantined later
+    assert r["in/a.csv:4"]["text"] is None  # empty text is kept for validation, not dropped
+    assert "5 fields, the header has 4" in r["in/a.csv:5"]["_errors"]
+
+
+def test_missing_mapped_column_is_one_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.csv").write_text("id,text,date\n1,finly,x\n", encoding="utf-8")
+    with pytest.raises(ExtractError, match=r"in/a.csv: column 'body' \(mapped to text\)"):
+        run(tmp_path, MENTION_CSV)
+
+
+def test_jsonl_iso_timestamps_and_constants(tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    lines = [
+        {"guid": "a", "summary": "Finly raises prices", "published": "2026-09-03T08:15:00+03:00"},
+        {"guid": "b", "summary": "finly app", "published": "2026-09-03T08:15:00Z"},
+        {"guid": "c", "summary": "finly naive", "published": "2026-09-03 08:15:00"},
+    ]
+    text = "\n".join(json.dumps(x) for x in lines) + "\n{not json}\n"
+    (tmp_path / "in" / "m.jsonl").write_text(text, encoding="utf-8")
+    src = {
+        "name": "media",
+        "type": "file",
+        "entity": "mention",
+        "path": "in/*.jsonl",
+        "columns": {"native_id": "guid", "text": "summary", "published_at": "published"},
+        "constants": {"channel": "media"},
+        "timezone": "Europe/Moscow",
+    }
+    r = rows(run(tmp_path, src))
+    assert [x["published_at"].hour for x in r[:3]] == [5, 8, 5]
+    assert all(x["channel"] == "media" for x in r)
+    assert "not valid JSON" in r[3]["_errors"] and r[3]["_row"] == "in/m.jsonl:4"
+    assert json.loads(r[3]["attributes"])["__raw__"] == "{not json}"
+
+
+def test_parquet_crm_events_hash_customers(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("CJM_CUSTOMER_KEY_SECRET", "s3cret")
+    (tmp_path / "in").mkdir()
+    pq.write_table(
+        pa.table(
+            {
+                "uid": [10, 11, 12],
+                "email": ["a@example.org", "A@example.org", "b@example.org"],
+                "type": ["lead", "Order_Paid", "lead"],
+                "ts": [datetime(2026, 9, 1, 10, tzinfo=UTC)] * 3,
+                "amount": ["1 200,50", "abc", None],
+            }
+        ),
+        tmp_path / "in" / "e.parquet",
+    )
+    src = {
+        "name": "crm",
+        "type": "file",
+        "entity": "crm_event",
+        "path": "in/*.parquet",
+        "columns": {
+            "native_id": "uid",
+            "customer_key": "email",
+            "event_type": "type",
+            "occurred_at": "ts",
+            "amount": "amount",
+        },
+    }
+    r = rows(run(tmp_path, src))
+    assert [x["native_id"] for x in r] == ["10", "11", "12"]
+    assert r[0]["customer_key"] == r[1]["customer_key"] != r[2]["customer_key"]
+    assert "example" not in r[0]["customer_key"]
+    assert r[1]["event_type"] == "order_paid"
+    assert r[0]["amount"] == 1200.5
+    assert "amount: 'abc' is not a number" in r[1]["_errors"]
+    assert r[0]["brand"] == "Finly"
+
+
+def test_cursor_skips_unchanged_files(tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    a = tmp_path / "in" / "a.csv"
+    a.write_text("id,body,date,who\n1,finly,03.09.2026 10:00,x\n", encoding="utf-8")
+    first = run(tmp_path, MENTION_CSV)
+    assert first.table.num_rows == 1
+    again = run(tmp_path, MENTION_CSV, cursor=first.cursor)
+    assert again.table.num_rows == 0 and again.cursor == first.cursor
+    (tmp_path / "in" / "b.csv").write_text(
+        "id,body,date,who\n2,finly,03.09.2026 10:00,x\n", encoding="utf-8"
+    )
+    a.write_text("id,body,date,who\n1,finly edited,03.09.2026 10:00,x\n", encoding="utf-8")
+    third = run(tmp_path, MENTION_CSV, cursor=first.cursor)
+    assert sorted(x["native_id"] for x in rows(third)) == ["1", "2"]

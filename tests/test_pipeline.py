@@ -1,0 +1,183 @@
+"""The whole refresh on real DuckDB files, real GX validation and a real dbt build."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from cjm import tasks
+from cjm.pipeline import run_refresh
+from tests.pipeline_helpers import FIXTURES, MARTS, ROOT, rows, scalar, snapshot
+
+
+@pytest.fixture(scope="module")
+def refreshed(tmp_path_factory: pytest.TempPathFactory):
+    """One clean refresh of the fixture config, shared by the read-only checks below."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("CJM_CUSTOMER_KEY_SECRET", "test-secret")
+    wh = tmp_path_factory.mktemp("wh") / "warehouse.duckdb"
+    report = run_refresh(str(FIXTURES / "config.yml"), str(wh))
+    yield wh, report
+    mp.undo()
+
+
+def test_refresh_fills_raw_ops_and_every_mart(refreshed) -> None:
+    wh, report = refreshed
+    assert report.ok, report.failures
+    assert scalar(wh, "select count(*) from raw.mentions") > 0
+    assert scalar(wh, "select count(*) from raw.crm_events") > 0
+    for mart in MARTS:
+        assert scalar(wh, f"select count(*) from marts.{mart}") > 0, mart
+    # extracted = loaded + quarantined + duplicates, per batch
+    for source, extracted, dup, rin, passed, quarantined, ins, upd, unch in rows(
+        wh,
+        """
+            select source, rows_extracted, rows_duplicate, rows_in, rows_passed,
+                   rows_quarantined, rows_inserted, rows_updated, rows_unchanged
+            from ops.validation_runs""",
+    ):
+        assert rin == passed + quarantined, source
+        assert extracted == rin + dup, source
+        assert passed == ins + upd + unch, source
+    assert set(report.steps) == {"extract", "validate", "load", "dbt build", "publish"}
+
+
+def test_customer_ids_are_hashed_not_stored(refreshed) -> None:
+    wh, _ = refreshed
+    assert scalar(wh, "select count(*) from raw.crm_events where customer_key like '%@%'") == 0
+    assert scalar(wh, "select min(length(customer_key)) from raw.crm_events") == 32
+
+
+def test_cjm_has_a_row_per_configured_stage(refreshed) -> None:
+    wh, _ = refreshed
+    stages = [r[0] for r in rows(wh, "select stage from config.stages order by stage_order")]
+    for (brand,) in rows(wh, "select brand from config.brands"):
+        got = [
+            r[0]
+            for r in rows(
+                wh, "select stage from marts.cjm where brand = ? order by stage_order", [brand]
+            )
+        ]
+        assert got == stages
+
+
+def test_published_copy_is_readable_and_complete(refreshed) -> None:
+    wh, report = refreshed
+    bi = Path(report.published["duckdb"])
+    assert bi == wh.parent / "bi" / "marts.duckdb"
+    con = duckdb.connect(str(bi), read_only=True)
+    try:
+        for mart in MARTS:
+            n = con.execute(f"select count(*) from marts.{mart}").fetchone()[0]
+            assert n == scalar(wh, f"select count(*) from marts.{mart}"), mart
+            pq_n = con.execute(
+                f"select count(*) from read_parquet('{wh.parent}/bi/parquet/{mart}.parquet')"
+            ).fetchone()[0]
+            assert pq_n == n
+    finally:
+        con.close()
+
+
+def test_second_run_changes_nothing(tmp_path: Path) -> None:
+    wh = tmp_path / "warehouse.duckdb"
+    first = run_refresh(str(FIXTURES / "config.yml"), str(wh))
+    assert first.ok, first.failures
+    before = snapshot(wh)
+    second = run_refresh(str(FIXTURES / "config.yml"), str(wh))
+    assert second.ok, second.failures
+    after = snapshot(wh)
+    assert before.keys() == after.keys()
+    for table in before:
+        assert before[table] == after[table], f"{table} changed on a second identical run"
+
+
+def test_rerun_after_a_failed_load_neither_duplicates_nor_loses(tmp_path: Path) -> None:
+    """A load that dies on one batch (its landing file is corrupt), then a retry of the run."""
+    clean = tmp_path / "clean" / "warehouse.duckdb"
+    assert run_refresh(str(FIXTURES / "config.yml"), str(clean)).ok
+
+    wh = tmp_path / "retry" / "warehouse.duckdb"
+    config = str(FIXTURES / "config.yml")
+    run_id = "manual__retry-test"
+    names = tasks.list_sources(config)
+    manifests = {}
+    for n in names:
+        tasks.extract(n, run_id, config, str(wh))
+        manifests[n] = tasks.validate(n, run_id, config, str(wh))
+    victim = next(n for n in names if manifests[n]["entity"] == "mention")
+    Path(manifests[victim]["passed_path"]).write_bytes(b"PAR1 truncated")
+    report = tasks.load(run_id, config, str(wh))
+    assert victim in report["failed"]
+    # The failed batch left nothing behind: no rows, no validation record, no cursor.
+    assert scalar(wh, "select count(*) from raw.mentions where source = ?", [victim]) == 0
+    assert scalar(wh, "select count(*) from ops.source_state where source = ?", [victim]) == 0
+    # Retry the whole run (as Airflow would): extract and validate rewrite their files.
+    for n in names:
+        tasks.extract(n, run_id, config, str(wh))
+        tasks.validate(n, run_id, config, str(wh))
+    assert tasks.load(run_id, config, str(wh))["failed"] == {}
+    for table, key in (("raw.mentions", "mention_id"), ("raw.crm_events", "event_id")):
+        got = rows(wh, f"select {key} from {table} order by 1")
+        assert got == rows(clean, f"select {key} from {table} order by 1"), table
+    assert scalar(wh, "select count(*) from ops.source_state") == len(names)
+
+
+def test_bad_input_is_quarantined_with_reasons(tmp_path: Path) -> None:
+    wh = tmp_path / "warehouse.duckdb"
+    report = run_refresh(str(FIXTURES / "bad" / "config.yml"), str(wh))
+    reasons = rows(wh, "select source, row_ref, reason from ops.quarantine order by row_ref")
+    assert reasons, "nothing was quarantined"
+    text = "\n".join(f"{s} {r} {why}" for s, r, why in reasons)
+    assert "published_at" in text
+    assert "text" in text
+    assert "native_id" in text or "mention_id" in text
+    # Every quarantined record names its row and keeps the original values.
+    assert all(r for _, r, _ in reasons)
+    assert scalar(wh, "select count(*) from raw.mentions") > 0  # good rows still loaded
+    for rin, passed, quarantined in rows(
+        wh, "select rows_in, rows_passed, rows_quarantined from ops.validation_runs"
+    ):
+        assert rin == passed + quarantined
+    assert report.sources  # the report lists what happened per source
+
+
+def test_cli_run_without_the_customer_secret_stops_with_one_line(
+    tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.delenv("CJM_CUSTOMER_KEY_SECRET", raising=False)
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cjm.cli",
+            "--config",
+            str(FIXTURES / "config.yml"),
+            "--warehouse",
+            str(tmp_path / "w.duckdb"),
+            "run",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    assert res.returncode == 2
+    assert res.stderr.strip().count("\n") == 0 and "CJM_CUSTOMER_KEY_SECRET" in res.stderr
+    assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_landing_files_are_per_source_and_run(tmp_path: Path) -> None:
+    wh = tmp_path / "warehouse.duckdb"
+    config = str(FIXTURES / "config.yml")
+    name = tasks.list_sources(config)[0]
+    m1 = tasks.extract(name, "run-a", config, str(wh))
+    m2 = tasks.extract(name, "run-a", config, str(wh))  # a retry overwrites
+    assert m1["landing_path"] == m2["landing_path"]
+    files = [p.name for p in Path(m1["landing_path"]).parent.iterdir() if p.suffix == ".parquet"]
+    assert files == ["run-a.parquet"]
+    shutil.rmtree(Path(m1["landing_path"]).parent)
