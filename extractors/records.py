@@ -44,6 +44,15 @@ def guess_language(text: str | None) -> str | None:
     return "ru" if cyr >= lat else "en"
 
 
+def language_code(value: Any) -> str | None:
+    """'en-US', 'ru_RU', 'EN' → 'en': feeds and exports disagree, the warehouse must not."""
+    s = clean_str(value)
+    if not s:
+        return None
+    code = re.split(r"[-_]", s, maxsplit=1)[0].lower()
+    return code if re.fullmatch(r"[a-z]{2}", code) else s
+
+
 def clean_str(value: Any) -> str | None:
     """Empty cells, NaN and whitespace-only strings all mean 'no value'."""
     if value is None:
@@ -109,7 +118,7 @@ def finish_mentions(
         columns["published_at"].append(d.get("published_at"))
         columns["fetched_at"].append(ctx.fetched_at)
         columns["language"].append(
-            clean_str(d.get("language")) or guess_language(" ".join(t for t in (title, text) if t))
+            language_code(d.get("language")) or guess_language(" ".join(t for t in (title, text) if t))
         )
         columns["brand"].append(brand)
         columns["matched_keywords"].append(keywords)
