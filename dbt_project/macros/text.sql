@@ -1,0 +1,27 @@
+{#
+    Text normalisation shared by every rule seed and every mention, so that a seed
+    term and the text it should match are treated identically. The Python scorer
+    that later replaces the SQL one must apply the same steps:
+
+      1. lower-case;
+      2. `ё` → `е`, typographic apostrophe `’` → `'`;
+      3. tokens = maximal runs of letters/digits (Unicode, Cyrillic included),
+         optionally joined by inner apostrophes (`don't` is one token).
+#}
+
+{% macro normalize_text(expr) -%}
+    replace(replace(lower({{ expr }}), 'ё', 'е'), '’', '''')
+{%- endmacro %}
+
+{% macro token_pattern() -%}
+    '[\p{L}\p{N}]+(?:''[\p{L}\p{N}]+)*'
+{%- endmacro %}
+
+{% macro tokenize(expr) -%}
+    regexp_extract_all({{ normalize_text(expr) }}, {{ token_pattern() }})
+{%- endmacro %}
+
+{#- Tokens joined by single spaces and padded, for whole-word containment tests. -#}
+{% macro padded_words(expr) -%}
+    (' ' || array_to_string({{ tokenize(expr) }}, ' ') || ' ')
+{%- endmacro %}

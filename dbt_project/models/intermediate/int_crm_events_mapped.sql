@@ -1,0 +1,63 @@
+-- CRM events with the stage their event_type marks entry into (null when the
+-- event_type is not mapped or its stage is not configured), a resolved brand,
+-- channel and touchpoint.
+
+with
+
+events as (
+
+    select * from {{ ref('stg_raw__crm_events') }}
+
+),
+
+event_stages as (
+
+    select * from {{ ref('stg_config__event_stages') }}
+
+),
+
+stages as (
+
+    select * from {{ ref('int_stages_sequenced') }}
+
+),
+
+brands as (
+
+    select * from {{ ref('stg_config__brands') }}
+
+),
+
+-- a brandless record belongs to the only brand when just one is configured
+default_brand as (
+
+    select case when count(*) = 1 then min(brand) else 'unknown' end as brand
+    from brands
+
+),
+
+mapped as (
+
+    select
+        events.event_id,
+        events.customer_key,
+        coalesce(events.brand, default_brand.brand) as brand,
+        events.event_type,
+        stages.stage as mapped_stage,
+        coalesce(events.channel, 'unknown') as channel,
+        coalesce(events.touchpoint, events.event_type) as touchpoint,
+        events.campaign,
+        events.message,
+        events.amount,
+        events.occurred_at
+
+    from events
+    cross join default_brand
+    left join event_stages
+        on events.event_type = event_stages.event_type
+    left join stages
+        on event_stages.stage = stages.stage
+
+)
+
+select * from mapped

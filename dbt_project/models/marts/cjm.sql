@@ -1,0 +1,293 @@
+-- The Customer Journey Map: one row for every configured brand × stage, in stage
+-- order, even when the stage has no data yet. Mentions written by the brand itself
+-- (author_role = 'brand') are left out: the map shows the customers' voice.
+
+with
+
+brands as (
+
+    select * from {{ ref('stg_config__brands') }}
+
+),
+
+stages as (
+
+    select * from {{ ref('int_stages_sequenced') }}
+
+),
+
+touches as (
+
+    select * from {{ ref('int_customer_touches') }}
+
+),
+
+transitions as (
+
+    select * from {{ ref('int_stage_transitions_measured') }}
+
+),
+
+entries as (
+
+    select * from {{ ref('int_customer_stage_entries') }}
+
+),
+
+mentions as (
+
+    select * from {{ ref('int_mentions_scored') }}
+    where author_role != 'brand'
+
+),
+
+barrier_recommendations as (
+
+    select * from {{ ref('barrier_recommendations') }}
+
+),
+
+grid as (
+
+    select
+        brands.brand,
+        stages.stage,
+        stages.stage_label,
+        stages.stage_order,
+        stages.next_stage
+
+    from brands
+    cross join stages
+
+),
+
+action_counts as (
+
+    select
+        brand,
+        stage,
+        event_type,
+        count(*) as n_events,
+        row_number() over (
+            partition by brand, stage order by count(*) desc, event_type
+        ) as action_rank
+
+    from touches
+    group by brand, stage, event_type
+
+),
+
+actions as (
+
+    select
+        brand,
+        stage,
+        string_agg(
+            event_type || ' (' || n_events || ')', ', ' order by action_rank
+        ) as customer_actions
+
+    from action_counts
+    where action_rank <= 5
+    group by brand, stage
+
+),
+
+emotion_counts as (
+
+    select
+        brand,
+        stage,
+        emotion,
+        count(*) as n_mentions,
+        sum(count(*)) over (partition by brand, stage) as n_with_emotion,
+        row_number() over (
+            partition by brand, stage order by count(*) desc, emotion
+        ) as emotion_rank
+
+    from mentions
+    where emotion is not null
+    group by brand, stage, emotion
+
+),
+
+emotions as (
+
+    select
+        brand,
+        stage,
+        string_agg(
+            emotion || ' ' || cast(round(100.0 * n_mentions / n_with_emotion) as integer) || '%',
+            ', ' order by emotion_rank
+        ) as emotions
+
+    from emotion_counts
+    where emotion_rank <= 3
+    group by brand, stage
+
+),
+
+channel_events as (
+
+    select brand, stage, channel from touches
+    union all
+    select brand, stage, channel from mentions
+
+),
+
+channel_counts as (
+
+    select
+        brand,
+        stage,
+        channel,
+        count(*) as n_interactions,
+        row_number() over (
+            partition by brand, stage order by count(*) desc, channel
+        ) as channel_rank
+
+    from channel_events
+    group by brand, stage, channel
+
+),
+
+channels as (
+
+    select
+        brand,
+        stage,
+        string_agg(
+            channel || ' (' || n_interactions || ')', ', ' order by channel_rank
+        ) as touchpoints
+
+    from channel_counts
+    where channel_rank <= 3
+    group by brand, stage
+
+),
+
+negative_topics as (
+
+    select
+        brand,
+        stage,
+        unnest(topics) as topic
+
+    from mentions
+    where sentiment = 'negative'
+
+),
+
+barrier_counts as (
+
+    select
+        brand,
+        stage,
+        topic,
+        count(*) as n_mentions,
+        row_number() over (
+            partition by brand, stage order by count(*) desc, topic
+        ) as barrier_rank
+
+    from negative_topics
+    group by brand, stage, topic
+
+),
+
+barriers as (
+
+    select
+        barrier_counts.brand,
+        barrier_counts.stage,
+        string_agg(
+            barrier_counts.topic || ' (' || barrier_counts.n_mentions || ')', ', '
+            order by barrier_counts.barrier_rank
+        ) as barriers,
+        string_agg(
+            barrier_recommendations.opportunity, '; '
+            order by barrier_counts.barrier_rank
+        ) as opportunities
+
+    from barrier_counts
+    left join barrier_recommendations
+        on barrier_counts.topic = barrier_recommendations.topic
+    where barrier_counts.barrier_rank <= 3
+    group by barrier_counts.brand, barrier_counts.stage
+
+),
+
+mention_stats as (
+
+    select
+        brand,
+        stage,
+        count(*) as mentions,
+        count(*) filter (where sentiment = 'negative') as negative_mentions
+
+    from mentions
+    group by all
+
+),
+
+customer_stats as (
+
+    select
+        brand,
+        stage,
+        count(*) as customers
+
+    from entries
+    group by all
+
+),
+
+conversion_stats as (
+
+    select
+        brand,
+        from_stage as stage,
+        count(*) filter (where is_converted) / count(*) as conversion_to_next,
+        median(hours_to_next_stage) as median_hours_in_stage
+
+    from transitions
+    group by all
+
+),
+
+final as (
+
+    select
+        grid.brand,
+        grid.stage,
+        grid.stage_label,
+        grid.stage_order,
+        coalesce(customer_stats.customers, 0) as customers,
+        actions.customer_actions,
+        emotions.emotions,
+        channels.touchpoints,
+        barriers.barriers,
+        barriers.opportunities,
+        coalesce(mention_stats.mentions, 0) as mentions,
+        round(mention_stats.negative_mentions / mention_stats.mentions, 6) as negative_share,
+        round(conversion_stats.conversion_to_next, 6) as conversion_to_next,
+        round(conversion_stats.median_hours_in_stage, 6) as median_hours_in_stage
+
+    from grid
+    left join actions
+        on grid.brand = actions.brand and grid.stage = actions.stage
+    left join emotions
+        on grid.brand = emotions.brand and grid.stage = emotions.stage
+    left join channels
+        on grid.brand = channels.brand and grid.stage = channels.stage
+    left join barriers
+        on grid.brand = barriers.brand and grid.stage = barriers.stage
+    left join mention_stats
+        on grid.brand = mention_stats.brand and grid.stage = mention_stats.stage
+    left join customer_stats
+        on grid.brand = customer_stats.brand and grid.stage = customer_stats.stage
+    left join conversion_stats
+        on grid.brand = conversion_stats.brand and grid.stage = conversion_stats.stage
+
+)
+
+select * from final
+order by brand, stage_order

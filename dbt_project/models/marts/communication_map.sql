@@ -1,0 +1,248 @@
+-- What the brand says where: for every brand × stage × channel with CRM touches or
+-- mentions, the main touchpoint and message, the stage's goal, the metrics and a
+-- recommendation picked by the channel_recommendations rules.
+
+with
+
+touches as (
+
+    select * from {{ ref('int_customer_touches') }}
+
+),
+
+mentions as (
+
+    select * from {{ ref('int_mentions_scored') }}
+
+),
+
+stages as (
+
+    select * from {{ ref('int_stages_sequenced') }}
+
+),
+
+stage_goals as (
+
+    select * from {{ ref('stage_goals') }}
+
+),
+
+rules as (
+
+    select * from {{ ref('channel_recommendations') }}
+
+),
+
+touchpoint_events as (
+
+    select brand, stage, channel, touchpoint from touches
+    union all
+    select brand, stage, channel, source_type as touchpoint from mentions
+
+),
+
+top_touchpoints as (
+
+    select
+        brand,
+        stage,
+        channel,
+        touchpoint
+
+    from touchpoint_events
+    group by brand, stage, channel, touchpoint
+    qualify row_number() over (
+        partition by brand, stage, channel order by count(*) desc, touchpoint
+    ) = 1
+
+),
+
+top_messages as (
+
+    select
+        brand,
+        stage,
+        channel,
+        coalesce(message, campaign) as message
+
+    from touches
+    where coalesce(message, campaign) is not null
+    group by brand, stage, channel, coalesce(message, campaign)
+    qualify row_number() over (
+        partition by brand, stage, channel order by count(*) desc, coalesce(message, campaign)
+    ) = 1
+
+),
+
+crm_stats as (
+
+    select
+        brand,
+        stage,
+        channel,
+        count(*) as touches,
+        count(distinct customer_key) as customers,
+        count(distinct customer_key) filter (where is_followed_by_next_stage) as converted_customers
+
+    from touches
+    group by all
+
+),
+
+mention_stats as (
+
+    select
+        brand,
+        stage,
+        channel,
+        count(*) as mentions,
+        count(*) filter (where sentiment = 'positive') as positive_mentions,
+        count(*) filter (where sentiment = 'negative') as negative_mentions
+
+    from mentions
+    group by all
+
+),
+
+cells as (
+
+    select brand, stage, channel from crm_stats
+    union
+    select brand, stage, channel from mention_stats
+
+),
+
+measured as (
+
+    select
+        cells.brand,
+        cells.stage,
+        cells.channel,
+        stages.stage_order,
+        coalesce(crm_stats.touches, 0) as touches,
+        coalesce(crm_stats.customers, 0) as customers,
+        coalesce(mention_stats.mentions, 0) as mentions,
+        coalesce(crm_stats.touches, 0) + coalesce(mention_stats.mentions, 0) as interactions,
+        case
+            when stages.next_stage is not null and crm_stats.customers > 0
+                then round(crm_stats.converted_customers / crm_stats.customers, 6)
+        end as conversion_rate,
+        round(
+            (mention_stats.positive_mentions - mention_stats.negative_mentions)
+            / mention_stats.mentions,
+            6
+        ) as net_sentiment,
+        round(mention_stats.negative_mentions / mention_stats.mentions, 6) as negative_share
+
+    from cells
+    inner join stages
+        on cells.stage = stages.stage
+    left join crm_stats
+        on cells.brand = crm_stats.brand
+        and cells.stage = crm_stats.stage
+        and cells.channel = crm_stats.channel
+    left join mention_stats
+        on cells.brand = mention_stats.brand
+        and cells.stage = mention_stats.stage
+        and cells.channel = mention_stats.channel
+
+),
+
+rule_checks as (
+
+    select
+        measured.brand,
+        measured.stage,
+        measured.channel,
+        rules.rule_id,
+        rules.priority,
+        rules.metric,
+        rules.operator,
+        rules.threshold,
+        rules.recommendation,
+        case rules.metric
+            when 'conversion_rate' then measured.conversion_rate
+            when 'net_sentiment' then measured.net_sentiment
+            when 'negative_share' then measured.negative_share
+            when 'mentions' then measured.mentions
+            when 'customers' then measured.customers
+            when 'interactions' then measured.interactions
+        end as metric_value
+
+    from measured
+    cross join rules
+
+),
+
+rule_matches as (
+
+    select
+        brand,
+        stage,
+        channel,
+        rule_id,
+        recommendation
+
+    from rule_checks
+    where
+        metric = 'always'
+        or case operator
+            when '<' then metric_value < threshold
+            when '<=' then metric_value <= threshold
+            when '>' then metric_value > threshold
+            when '>=' then metric_value >= threshold
+        end
+    qualify row_number() over (
+        partition by brand, stage, channel order by priority, rule_id
+    ) = 1
+
+),
+
+final as (
+
+    select
+        measured.brand,
+        measured.stage,
+        measured.channel,
+        measured.stage_order,
+        top_touchpoints.touchpoint,
+        top_messages.message,
+        stage_goals.goal,
+        concat_ws(
+            '; ',
+            'conversion to next stage '
+                || coalesce(printf('%.1f%%', 100 * measured.conversion_rate), 'n/a'),
+            'net sentiment ' || coalesce(printf('%+.2f', measured.net_sentiment), 'n/a'),
+            'mentions ' || measured.mentions,
+            'customers ' || measured.customers
+        ) as metrics,
+        rule_matches.recommendation,
+        rule_matches.rule_id as recommendation_rule_id,
+        measured.conversion_rate,
+        measured.net_sentiment,
+        measured.negative_share,
+        measured.mentions,
+        measured.customers,
+        measured.touches
+
+    from measured
+    left join top_touchpoints
+        on measured.brand = top_touchpoints.brand
+        and measured.stage = top_touchpoints.stage
+        and measured.channel = top_touchpoints.channel
+    left join top_messages
+        on measured.brand = top_messages.brand
+        and measured.stage = top_messages.stage
+        and measured.channel = top_messages.channel
+    left join stage_goals
+        on measured.stage = stage_goals.stage
+    left join rule_matches
+        on measured.brand = rule_matches.brand
+        and measured.stage = rule_matches.stage
+        and measured.channel = rule_matches.channel
+
+)
+
+select * from final
+order by brand, stage_order, channel

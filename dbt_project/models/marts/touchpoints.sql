@@ -1,0 +1,133 @@
+-- Where customers meet the brand at each stage: CRM touchpoints (customers touched,
+-- how many of them went on to the next stage within the window, attribution credit
+-- of conversions) and mention sources (mentions).
+
+with
+
+touches as (
+
+    select * from {{ ref('int_customer_touches') }}
+
+),
+
+paths as (
+
+    select * from {{ ref('int_conversion_paths') }}
+
+),
+
+mentions as (
+
+    select * from {{ ref('int_mentions_scored') }}
+
+),
+
+stages as (
+
+    select * from {{ ref('int_stages_sequenced') }}
+
+),
+
+crm_cells as (
+
+    select
+        brand,
+        stage,
+        channel,
+        touchpoint,
+        count(*) as touches,
+        count(distinct customer_key) as customers,
+        count(distinct customer_key) filter (where is_followed_by_next_stage) as conversions
+
+    from touches
+    group by all
+
+),
+
+credits as (
+
+    select
+        brand,
+        stage,
+        channel,
+        touchpoint,
+        sum(first_touch_credit) as first_touch,
+        sum(last_touch_credit) as last_touch,
+        sum(linear_credit) as linear,
+        sum(time_decay_credit) as time_decay,
+        sum(position_based_credit) as position_based
+
+    from paths
+    group by all
+
+),
+
+mention_cells as (
+
+    select
+        brand,
+        stage,
+        channel,
+        source_type as touchpoint,
+        count(*) as mentions
+
+    from mentions
+    group by all
+
+),
+
+cells as (
+
+    select brand, stage, channel, touchpoint from crm_cells
+    union
+    select brand, stage, channel, touchpoint from mention_cells
+
+),
+
+final as (
+
+    select
+        cells.brand,
+        cells.stage,
+        cells.channel,
+        cells.touchpoint,
+        stages.stage_order,
+        coalesce(mention_cells.mentions, 0) as mentions,
+        coalesce(crm_cells.touches, 0) as touches,
+        coalesce(crm_cells.customers, 0) as customers,
+        case
+            when stages.next_stage is not null then coalesce(crm_cells.conversions, 0)
+        end as conversions,
+        case
+            when stages.next_stage is not null and crm_cells.customers > 0
+                then round(crm_cells.conversions / crm_cells.customers, 6)
+        end as conversion_rate,
+        round(coalesce(credits.first_touch, 0), 6) as first_touch,
+        round(coalesce(credits.last_touch, 0), 6) as last_touch,
+        round(coalesce(credits.linear, 0), 6) as linear,
+        round(coalesce(credits.time_decay, 0), 6) as time_decay,
+        round(coalesce(credits.position_based, 0), 6) as position_based
+
+    from cells
+    inner join stages
+        on cells.stage = stages.stage
+    left join crm_cells
+        on cells.brand = crm_cells.brand
+        and cells.stage = crm_cells.stage
+        and cells.channel = crm_cells.channel
+        and cells.touchpoint = crm_cells.touchpoint
+    left join mention_cells
+        on cells.brand = mention_cells.brand
+        and cells.stage = mention_cells.stage
+        and cells.channel = mention_cells.channel
+        and cells.touchpoint = mention_cells.touchpoint
+    left join credits
+        on cells.brand = credits.brand
+        and cells.stage = credits.stage
+        and cells.channel = credits.channel
+        and cells.touchpoint = credits.touchpoint
+
+)
+
+select * from final
+order by brand, stage_order, channel, touchpoint

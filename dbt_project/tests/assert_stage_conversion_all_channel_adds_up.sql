@@ -1,0 +1,66 @@
+-- In marts.stage_conversion the channel = 'all' row is the sum of the per-channel
+-- rows, and no cohort converts more customers than entered.
+
+with
+
+conversion as (
+
+    select * from {{ ref('stage_conversion') }}
+
+),
+
+per_channel as (
+
+    select
+        period_start,
+        brand,
+        from_stage,
+        sum(customers_entered) as customers_entered,
+        sum(customers_converted) as customers_converted
+
+    from conversion
+    where channel != 'all'
+    group by all
+
+),
+
+all_channels as (
+
+    select * from conversion
+    where channel = 'all'
+
+),
+
+mismatched as (
+
+    select
+        all_channels.period_start,
+        all_channels.brand,
+        all_channels.from_stage
+
+    from all_channels
+    full outer join per_channel
+        on all_channels.period_start = per_channel.period_start
+        and all_channels.brand = per_channel.brand
+        and all_channels.from_stage = per_channel.from_stage
+    where
+        all_channels.customers_entered is distinct from per_channel.customers_entered
+        or all_channels.customers_converted is distinct from per_channel.customers_converted
+
+),
+
+overconverted as (
+
+    select
+        period_start,
+        brand,
+        from_stage
+
+    from conversion
+    where customers_converted > customers_entered
+
+)
+
+select * from mismatched
+union all
+select * from overconverted

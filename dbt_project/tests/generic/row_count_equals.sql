@@ -1,0 +1,8 @@
+{# The model has exactly `expected` rows. #}
+{% test row_count_equals(model, expected) %}
+
+select count(*) as n_rows
+from {{ model }}
+having count(*) != {{ expected }}
+
+{% endtest %}

@@ -1,0 +1,402 @@
+"""`dbt build` on a small hand-made warehouse whose answers are known.
+
+The dataset is tiny on purpose: every number asserted below can be checked by hand
+from the rows in `_load_dataset`. The build runs twice to prove the marts are
+byte-identical for the same raw data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from cjm.warehouse import open_warehouse
+
+DBT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
+MARTS = (
+    "mentions",
+    "stage_conversion",
+    "sentiment",
+    "touchpoints",
+    "cjm",
+    "communication_map",
+    "negative_spikes",
+)
+STAGES = ("awareness", "consideration", "purchase", "usage", "loyalty")
+
+
+def ts(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def _load_dataset(path: Path) -> None:
+    with open_warehouse(path) as con:
+        con.execute(
+            "insert into config.brands values "
+            "('Acme Bank', ['acme', 'акме', '@acmebank'], ['acme corporation'], ['ru', 'en'])"
+        )
+        labels = {
+            "awareness": "Осведомлённость",
+            "consideration": "Рассмотрение",
+            "purchase": "Покупка",
+            "usage": "Использование",
+            "loyalty": "Лояльность",
+        }
+        con.executemany(
+            "insert into config.stages values (?, ?, ?)",
+            [(stage, i + 1, labels[stage]) for i, stage in enumerate(STAGES)],
+        )
+        con.executemany(
+            "insert into config.event_stages values (?, ?)",
+            [
+                ("site_visit", "awareness"),
+                ("lead", "consideration"),
+                ("order_paid", "purchase"),
+                ("support_ticket", "usage"),
+                ("renewal", "loyalty"),
+            ],
+        )
+        con.executemany(
+            "insert into config.settings values (?, ?)",
+            [
+                ("conversion_window_days", "90"),
+                ("conversion_stage", "purchase"),
+                ("spike_window_days", "28"),
+                ("spike_min_count", "5"),
+                ("spike_z", "4.0"),
+                ("attribution_half_life_days", "7"),
+            ],
+        )
+
+        # customer, event_type, channel, occurred_at; brand left null on purpose:
+        # with a single configured brand the events belong to it.
+        events = [
+            ("c1", "site_visit", "web", "2024-01-01 10:00:00"),
+            ("c1", "lead", "email", "2024-01-02 10:00:00"),
+            ("c1", "order_paid", "web", "2024-01-05 10:00:00"),
+            ("c2", "site_visit", "web", "2024-01-01 12:00:00"),
+            ("c2", "lead", "web", "2024-01-03 12:00:00"),
+            # 119 days after the lead: outside the 90-day window
+            ("c2", "order_paid", "web", "2024-05-01 12:00:00"),
+            ("c3", "site_visit", "search", "2024-01-02 09:00:00"),
+            ("c4", "lead", "email", "2024-01-04 09:00:00"),
+            # not mapped to a stage: takes the customer's current stage
+            ("c4", "email_open", "email", "2024-01-04 11:00:00"),
+        ]
+        con.executemany(
+            "insert into raw.crm_events (event_id, source, native_id, customer_key, brand, "
+            "event_type, channel, occurred_at, loaded_at, updated_at) "
+            "values (?, 'crm', ?, ?, null, ?, ?, ?, ?, ?)",
+            [
+                (f"e{i}", f"n{i}", customer, event_type, channel, ts(at), ts(at), ts(at))
+                for i, (customer, event_type, channel, at) in enumerate(events)
+            ],
+        )
+
+        # mention_id, source_type, author, text, published_at
+        mentions = [
+            (
+                "m_not_bad",
+                "telegram",
+                "ivan",
+                "Not bad at all, Acme delivery was on time",
+                "2024-01-10 08:15:00",
+            ),
+            (
+                "m_refund",
+                "telegram",
+                "maria",
+                "Акме не отвечают третий день, верните деньги!",
+                "2024-01-11 09:00:00",
+            ),
+            ("m_news", "rss", "РБК", "Акме запустил новый кешбэк", "2024-01-12 10:00:00"),
+            (
+                "m_brand",
+                "telegram",
+                "@acmebank",
+                "Спасибо, что выбираете Акме!",
+                "2024-01-12 11:00:00",
+            ),
+            ("m_quiet", "telegram", "petr", "обычный день", "2024-01-13 12:00:00"),
+        ]
+        # the planted spike: six angry mentions within one hour
+        spike_start = ts("2024-01-14 15:00:00")
+        mentions += [
+            (
+                f"m_spike{i}",
+                "telegram",
+                f"user{i}",
+                "Приложение Акме не работает, ужас",
+                (spike_start + timedelta(minutes=5 * i)).strftime("%Y-%m-%d %H:%M:%S"),
+            )
+            for i in range(6)
+        ]
+        con.executemany(
+            "insert into raw.mentions (mention_id, source, source_type, channel, native_id, "
+            "author, text, published_at, language, brand, matched_keywords, loaded_at, "
+            "updated_at) values (?, ?, ?, ?, ?, ?, ?, ?, null, 'Acme Bank', ['acme'], ?, ?)",
+            [
+                (
+                    mention_id,
+                    f"{source_type}_src",
+                    source_type,
+                    "media" if source_type == "rss" else "telegram",
+                    mention_id,
+                    author,
+                    text,
+                    ts(at),
+                    ts(at),
+                    ts(at),
+                )
+                for mention_id, source_type, author, text, at in mentions
+            ],
+        )
+
+
+def _run_dbt_build(warehouse: Path, work_dir: Path) -> None:
+    # A subprocess, as the pipeline runs it: dbt-duckdb keeps its database open for
+    # the life of the process, which would block reading the marts afterwards.
+    command = [
+        sys.executable,
+        "-c",
+        "from dbt.cli.main import cli; cli()",
+        "build",
+        "--project-dir",
+        str(DBT_DIR),
+        "--profiles-dir",
+        str(DBT_DIR),
+        "--target-path",
+        str(work_dir / "target"),
+        "--log-path",
+        str(work_dir / "logs"),
+    ]
+    env = {**os.environ, "CJM_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    result = subprocess.run(
+        command, env=env, cwd=work_dir, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, f"dbt build failed:\n{result.stdout[-5000:]}\n{result.stderr}"
+
+
+def _marts_digest(path: Path) -> dict[str, str]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return {
+            table: hashlib.sha256(
+                repr(con.execute(f"select * from marts.{table}").fetchall()).encode()
+            ).hexdigest()
+            for table in MARTS
+        }
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("dbt")
+    path = tmp / "warehouse.duckdb"
+    _load_dataset(path)
+    _run_dbt_build(path, tmp)
+    first = _marts_digest(path)
+    _run_dbt_build(path, tmp)
+    second = _marts_digest(path)
+    assert first == second, "the same raw data gave different marts"
+    return path
+
+
+@pytest.fixture
+def con(warehouse: Path):
+    connection = duckdb.connect(str(warehouse), read_only=True)
+    connection.execute("set TimeZone = 'UTC'")
+    yield connection
+    connection.close()
+
+
+def rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
+    return con.execute(sql).fetchall()
+
+
+def test_every_mart_exists_in_schema_marts(con):
+    tables = {
+        name
+        for (name,) in rows(
+            con, "select table_name from information_schema.tables where table_schema = 'marts'"
+        )
+    }
+    assert set(MARTS) <= tables
+
+
+def test_stage_conversion_applies_the_window(con):
+    got = rows(
+        con,
+        """
+        select from_stage, to_stage, channel, customers_entered, customers_converted,
+               conversion_rate, median_hours_to_convert
+        from marts.stage_conversion
+        where period_start = date '2024-01-01'
+        order by from_stage_order, channel
+    """,
+    )
+    assert got == [
+        ("awareness", "consideration", "all", 3, 2, 0.666667, 36.0),  # c1 24 h, c2 48 h
+        ("awareness", "consideration", "search", 1, 0, 0.0, None),
+        ("awareness", "consideration", "web", 2, 2, 1.0, 36.0),
+        # c2 bought 119 days after the lead: entered but not converted
+        ("consideration", "purchase", "all", 3, 1, 0.333333, 72.0),
+        ("consideration", "purchase", "email", 2, 1, 0.5, 72.0),
+        ("consideration", "purchase", "web", 1, 0, 0.0, None),
+        ("purchase", "usage", "all", 1, 0, 0.0, None),
+        ("purchase", "usage", "web", 1, 0, 0.0, None),
+    ]
+    # c2's purchase falls in the week of Monday 2024-04-29
+    assert rows(
+        con,
+        """
+        select customers_entered from marts.stage_conversion
+        where period_start = date '2024-04-29' and channel = 'all'
+    """,
+    ) == [(1,)]
+
+
+def test_attribution_credits(con):
+    got = {
+        (stage, channel, touchpoint): (first, last, linear, decay, position)
+        for stage, channel, touchpoint, first, last, linear, decay, position in rows(
+            con,
+            """
+            select stage, channel, touchpoint, first_touch, last_touch, linear, time_decay,
+                   position_based
+            from marts.touchpoints
+            where touches > 0
+        """,
+        )
+    }
+    # c1's path: visit (96 h before), lead (72 h), order (0 h); c2's path is only
+    # its order (the visit and lead are more than 90 days before it).
+    weights = [0.5 ** (96 / 168), 0.5 ** (72 / 168), 1.0]
+    decay = [w / sum(weights) for w in weights]
+    assert got[("awareness", "web", "site_visit")] == pytest.approx(
+        (1.0, 0.0, 1 / 3, decay[0], 0.4), abs=1e-6
+    )
+    assert got[("consideration", "email", "lead")] == pytest.approx(
+        (0.0, 0.0, 1 / 3, decay[1], 0.2), abs=1e-6
+    )
+    assert got[("purchase", "web", "order_paid")] == pytest.approx(
+        (1.0, 2.0, 1 / 3 + 1, decay[2] + 1, 1.4), abs=1e-6
+    )
+    totals = rows(
+        con,
+        """
+        select sum(first_touch), sum(last_touch), sum(linear), sum(time_decay),
+               sum(position_based)
+        from marts.touchpoints
+    """,
+    )[0]
+    assert totals == pytest.approx((2.0, 2.0, 2.0, 2.0, 2.0), abs=1e-5)
+
+
+def test_touchpoint_conversions_and_unmapped_events(con):
+    got = {
+        (stage, channel, touchpoint): (customers, conversions)
+        for stage, channel, touchpoint, customers, conversions in rows(
+            con,
+            """
+            select stage, channel, touchpoint, customers, conversions
+            from marts.touchpoints where touches > 0
+        """,
+        )
+    }
+    assert got[("awareness", "web", "site_visit")] == (2, 2)
+    assert got[("awareness", "search", "site_visit")] == (1, 0)
+    # the unmapped email_open inherits c4's current stage (consideration)
+    assert got[("consideration", "email", "email_open")] == (1, 0)
+    assert got[("consideration", "email", "lead")] == (2, 1)
+
+
+def test_cjm_has_a_row_per_stage_in_order(con):
+    got = rows(
+        con,
+        """
+        select stage, stage_order, stage_label, customers, mentions, conversion_to_next
+        from marts.cjm where brand = 'Acme Bank' order by stage_order
+    """,
+    )
+    assert [row[0] for row in got] == list(STAGES)
+    assert got[0][1:4] == (1, "Осведомлённость", 3)
+    assert got[0][5] == pytest.approx(2 / 3, abs=1e-6)
+    loyalty = got[-1]
+    assert loyalty[3:] == (0, 0, None)  # no data yet, still a row
+    usage = rows(con, "select barriers, opportunities from marts.cjm where stage = 'usage'")
+    assert usage == [
+        ("app_stability (6), response_speed (1)", "Keep the app working; Answer faster")
+    ]
+
+
+def test_mentions_are_scored(con):
+    got = {
+        mention_id: (sentiment, stage, topics, author_role, nps)
+        for mention_id, sentiment, stage, topics, author_role, nps in rows(
+            con,
+            """
+            select mention_id, sentiment, stage, topics, author_role, nps_signal
+            from marts.mentions
+        """,
+        )
+    }
+    assert got["m_not_bad"] == ("positive", "usage", ["delivery"], "client", "passive")
+    assert got["m_refund"] == ("negative", "usage", ["response_speed"], "client", None)
+    assert got["m_news"][3] == "media"
+    assert got["m_brand"][3] == "brand"
+    assert got["m_quiet"] == ("neutral", "awareness", [], "client", None)
+    assert len(got) == 11
+
+
+def test_sentiment_counts_by_day_and_topic(con):
+    got = rows(
+        con,
+        """
+        select topic, mentions, negative, net_sentiment from marts.sentiment
+        where day = date '2024-01-14'
+    """,
+    )
+    assert got == [("app_stability", 6, 6, -1.0)]
+
+
+def test_planted_spike_is_detected(con):
+    spikes = rows(
+        con,
+        """
+        select bucket_start, negative_mentions, threshold
+        from marts.negative_spikes where is_spike
+    """,
+    )
+    assert spikes == [(ts("2024-01-14 15:00:00"), 6, 5.0)]
+    # one row per hour from the first to the last mention, gaps filled with zeros
+    n_hours, n_zero = rows(
+        con,
+        """
+        select count(*), count(*) filter (where mentions = 0) from marts.negative_spikes
+    """,
+    )[0]
+    first, last = ts("2024-01-10 08:00:00"), ts("2024-01-14 15:00:00")
+    assert n_hours == math.floor((last - first).total_seconds() / 3600) + 1
+    assert n_zero == n_hours - 6  # six hours hold mentions
+
+
+def test_communication_map_covers_channels(con):
+    got = rows(
+        con,
+        """
+        select stage, channel, touchpoint, goal is not null, recommendation is not null
+        from marts.communication_map
+        where stage = 'awareness' and channel = 'web'
+    """,
+    )
+    assert got == [("awareness", "web", "site_visit", True, True)]
