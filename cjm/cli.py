@@ -93,6 +93,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return code
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from cjm.bench import run_bench
+
+    config = args.config if args.config_given else str(DEMO_CONFIG)
+    run_bench(config, rows=args.rows, out=Path(args.out) if args.out else None)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cjm", description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -109,12 +117,16 @@ def build_parser() -> argparse.ArgumentParser:
         ("check-config", cmd_check_config, "validate the config and print every error"),
         ("run", cmd_run, "one full refresh: extract → validate → load → dbt build → publish"),
         ("demo", cmd_demo, "run the pipeline on the bundled demo data and print the CJM"),
+        ("bench", cmd_bench, "benchmark: refresh step costs, loader and validation ratios"),
     ):
         p = sub.add_parser(name, help=help_)
         p.set_defaults(func=fn)
         # Accept the global options after the command too (`cjm run --config x`).
         p.add_argument("--config", dest="sub_config", default=None, help=argparse.SUPPRESS)
         p.add_argument("--warehouse", dest="sub_warehouse", default=None, help=argparse.SUPPRESS)
+        if name == "bench":
+            p.add_argument("--rows", type=int, default=200_000, help="rows for load/validation")
+            p.add_argument("--out", default=None, help="also write the results as JSON here")
     return parser
 
 

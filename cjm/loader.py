@@ -15,6 +15,7 @@ from typing import Any
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 from cjm.config import Config
 from cjm.contracts import ENTITIES
@@ -118,11 +119,7 @@ def load_batch(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any]) -> dict
             con.execute("drop table _batch")
             counts.update(inserted=inserted, updated=updated, unchanged=unchanged)
         if manifest["rows_quarantined"]:
-            rows = (
-                con.execute("select * from read_parquet(?)", [manifest["quarantine_path"]])
-                .fetchdf()
-                .to_dict("records")
-            )
+            rows = pq.read_table(manifest["quarantine_path"]).to_pylist()
             params = []
             for r in rows:
                 reason = r.pop("reason")

@@ -48,13 +48,15 @@ def publish_marts(config: Config, warehouse: Path) -> dict[str, Any]:
         tables = mart_tables(con)
         if not tables:
             raise RuntimeError(f"{warehouse}: no marts.* tables to publish; did dbt build run?")
-        con.execute("create schema marts")
+        # Tables go in the file's default schema: opened directly, the file's catalog is
+        # called `marts` (after the file name), so BI queries read `marts.cjm` unchanged;
+        # a schema also called marts would make that name ambiguous.
         rows: dict[str, int] = {}
         for t in tables:
-            con.execute(f"create table marts.{t} as select * from wh.marts.{t}")
-            rows[t] = con.execute(f"select count(*) from marts.{t}").fetchone()[0]
+            con.execute(f"create table main.{t} as select * from wh.marts.{t}")
+            rows[t] = con.execute(f"select count(*) from main.{t}").fetchone()[0]
             tmp_pq = parquet_dir / f".{t}.parquet.{os.getpid()}.tmp"
-            con.execute(f"copy marts.{t} to '{tmp_pq}' (format parquet, compression zstd)")
+            con.execute(f"copy wh.marts.{t} to '{tmp_pq}' (format parquet, compression zstd)")
             os.replace(tmp_pq, parquet_dir / f"{t}.parquet")
         con.execute("detach wh")
         con.execute("checkpoint")

@@ -117,9 +117,8 @@ def finish_mentions(
         columns["text"].append(text)
         columns["published_at"].append(d.get("published_at"))
         columns["fetched_at"].append(ctx.fetched_at)
-        columns["language"].append(
-            language_code(d.get("language")) or guess_language(" ".join(t for t in (title, text) if t))
-        )
+        both = " ".join(t for t in (title, text) if t)
+        columns["language"].append(language_code(d.get("language")) or guess_language(both))
         columns["brand"].append(brand)
         columns["matched_keywords"].append(keywords)
         columns["attributes"].append(_json(attributes))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -128,22 +129,32 @@ def test_rerun_after_a_failed_load_neither_duplicates_nor_loses(tmp_path: Path) 
 
 
 def test_bad_input_is_quarantined_with_reasons(tmp_path: Path) -> None:
+    """Every broken row of the bad fixtures lands in quarantine naming its line and field."""
+    expected = json.loads((FIXTURES / "bad" / "expected.json").read_text(encoding="utf-8"))
     wh = tmp_path / "warehouse.duckdb"
     report = run_refresh(str(FIXTURES / "bad" / "config.yml"), str(wh))
-    reasons = rows(wh, "select source, row_ref, reason from ops.quarantine order by row_ref")
-    assert reasons, "nothing was quarantined"
-    text = "\n".join(f"{s} {r} {why}" for s, r, why in reasons)
-    assert "published_at" in text
-    assert "text" in text
-    assert "native_id" in text or "mention_id" in text
-    # Every quarantined record names its row and keeps the original values.
-    assert all(r for _, r, _ in reasons)
-    assert scalar(wh, "select count(*) from raw.mentions") > 0  # good rows still loaded
-    for rin, passed, quarantined in rows(
-        wh, "select rows_in, rows_passed, rows_quarantined from ops.validation_runs"
-    ):
-        assert rin == passed + quarantined
-    assert report.sources  # the report lists what happened per source
+    for source, exp in expected.items():
+        counts = rows(wh, """select rows_extracted, rows_duplicate, rows_in, rows_passed,
+                                    rows_quarantined
+                             from ops.validation_runs where source = ?""", [source])
+        c = exp["counts"]
+        assert counts == [(c["rows_extracted"], c["rows_duplicate"], c["rows_in"],
+                           c["rows_passed"], c["rows_quarantined"])], source
+        got = dict(rows(wh, "select row_ref, lower(reason) from ops.quarantine where source = ?",
+                        [source]))
+        want_refs = {f"{exp['file']}:{line}" for line in exp["quarantined"]}
+        assert {ref.rsplit("/", 1)[-1] for ref in got} == want_refs, source
+        for line, word in exp["quarantined"].items():
+            reason = next(r for ref, r in got.items() if ref.endswith(f"{exp['file']}:{line}"))
+            assert word.lower() in reason, (source, line, reason)
+        table = "raw.mentions" if source != "bad_crm" else "raw.crm_events"
+        loaded = [r[0] for r in rows(wh, f"select native_id from {table} where source = ? "
+                                         "order by 1", [source])]
+        assert loaded == sorted(exp["passed_ids"]), source
+        assert report.sources[source]["off_brand"] == c["rows_off_brand"]
+    # Quarantined records keep their values: nothing is lost.
+    record = json.loads(rows(wh, "select record from ops.quarantine limit 1")[0][0])
+    assert record["source"] in expected
 
 
 def test_cli_run_without_the_customer_secret_stops_with_one_line(
