@@ -16,6 +16,8 @@ MARTS = [
     "cjm",
     "communication_map",
     "negative_spikes",
+    "negative_spikes_by_source",
+    "keyword_map",
 ]
 
 
