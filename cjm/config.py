@@ -9,8 +9,10 @@ id); a literal token in the YAML is rejected.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -92,29 +94,167 @@ class _SourceBase(_Model):
 
 class RssSource(_SourceBase):
     type: Literal["rss"]
-    url: str
+    url: str  # a feed, or a search feed with `{query}` (filled with brand keywords)
     channel: str = "media"
+    # `{query}` URLs: None → one request per keyword; a string such as " OR " → one
+    # request per brand with its keywords joined by it (for engines that support OR).
+    query_join: str | None = None
+    # Entry ids remembered in the cursor so a re-read feed yields only new entries.
+    seen_max: int = Field(default=5000, ge=10)
+    # HTTP behaviour (extractors/http.py): timeouts in seconds; transient failures (429,
+    # 5xx, timeouts, dropped connections) are retried up to `max_tries` times with
+    # exponential backoff from `backoff_seconds`, each pause capped at `max_wait_seconds`
+    # (Retry-After included), all pauses together at `max_total_wait_seconds`.
+    timeout_connect: float = Field(default=10.0, gt=0)
+    timeout_read: float = Field(default=30.0, gt=0)
+    max_tries: int = Field(default=5, ge=1)
+    backoff_seconds: float = Field(default=1.0, ge=0)
+    max_wait_seconds: float = Field(default=60.0, ge=0)
+    max_total_wait_seconds: float = Field(default=300.0, ge=0)
+
+
+def _check_base_url(value: str) -> str:
+    """http(s) only; a ``${VAR}`` left unexpanded passes here and fails at run time."""
+    value = value.strip().rstrip("/")
+    if "${" not in value and not value.startswith(("http://", "https://")):
+        raise ValueError(f"{value!r} is not an http:// or https:// URL")
+    return value
 
 
 class TelegramSource(_SourceBase):
+    """A public Telegram channel, read from its web preview (t.me/s/<channel>) via snscrape."""
+
     type: Literal["telegram"]
+    # The public username: `finlyapp`, `@finlyapp` and `https://t.me/finlyapp` all mean it.
     channel: str
+    # Where the web preview is served: t.me itself, or a mirror/test server.
     base_url: str = "https://t.me"
+    # Pages of ~20 messages read back per run; a first run backfills at most this far.
+    max_pages: int = Field(default=50, gt=0, le=10_000)
+    # Retries per page on connection errors, 429 and 5xx (snscrape backs off 1, 2, 4 s ...).
+    retries: int = Field(default=3, ge=0, le=10)
+    timeout_s: float = Field(default=10.0, gt=0)
+
+    @field_validator("channel")
+    @classmethod
+    def _username(cls, v: str) -> str:
+        name = v.strip()
+        for prefix in ("https://", "http://"):
+            name = name.removeprefix(prefix)
+        name = name.removeprefix("t.me/").removeprefix("s/").removeprefix("@").strip("/")
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{3,31}", name):
+            raise ValueError(
+                f"{v!r} is not a public channel username (5-32 letters, digits, _; "
+                "private invite links cannot be read)"
+            )
+        return name
+
+    @field_validator("base_url")
+    @classmethod
+    def _site_root(cls, v: str) -> str:
+        v = _check_base_url(v)
+        # The preview's "before" links are root-relative (/s/<channel>?before=…): a base
+        # URL with a path would lose it on the second page.
+        if "${" not in v and urlsplit(v).path not in ("", "/"):
+            raise ValueError(f"{v!r}: give a site root (https://host[:port]) without a path")
+        return v
 
 
 class SnscrapeSource(_SourceBase):
+    """Another snscrape scraper that still works upstream (Mastodon, VK public pages)."""
+
+    # Working scrapers (snscrape's own names) and the record `channel` each one fills in.
+    WORKING: ClassVar[dict[str, str]] = {
+        "mastodon-profile": "mastodon",
+        "mastodon-toot": "mastodon",
+        "vkontakte-user": "vk",
+    }
+    ALIASES: ClassVar[dict[str, str]] = {
+        "mastodon-user": "mastodon-profile",
+        "vk-user": "vkontakte-user",
+        "vkontakte": "vkontakte-user",
+    }
+    # Why the rest are refused, by name prefix: a config must fail at check-config time,
+    # not with an empty table months later.
+    DEAD: ClassVar[dict[str, str]] = {
+        "twitter": "dead upstream: Twitter/X closed the guest API snscrape used (2023)",
+        "reddit": "dead upstream: Reddit closed the Pushshift API snscrape used (2023)",
+        "facebook": "dead upstream: the page markup changed and pages need a login",
+        "instagram": "dead upstream: Instagram requires a login for the endpoints snscrape used",
+        "weibo": "not supported: untested here and needs a visitor cookie handshake",
+        "telegram": "use `type: telegram` with `channel:` for Telegram channels",
+    }
+
     type: Literal["snscrape"]
     scraper: str
+    # mastodon-profile: `@user@instance.social` or the profile URL; mastodon-toot: the
+    # toot URL; vkontakte-user: the page's short name (`finlyapp`, `club123`).
     target: str
-    channel: str | None = None
+    channel: str | None = None  # the record's channel; default from the scraper (mastodon, vk)
+    # vkontakte-user only: where vk.com is served (a mirror or a test server).
+    base_url: str = "https://vk.com"
+    max_items: int = Field(default=500, gt=0)  # newest items read per run
+    retries: int = Field(default=3, ge=0, le=10)
+
+    @field_validator("scraper")
+    @classmethod
+    def _working_scraper(cls, v: str) -> str:
+        name = cls.ALIASES.get(v.strip().lower(), v.strip().lower())
+        if name in cls.WORKING:
+            return name
+        prefix = name.split("-", 1)[0]
+        why = cls.DEAD.get(prefix, "unknown scraper")
+        raise ValueError(
+            f"scraper {v!r}: {why}; working scrapers: {', '.join(sorted(cls.WORKING))}"
+        )
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_base_url(cls, v: str) -> str:
+        return _check_base_url(v)
+
+    @model_validator(mode="after")
+    def _target_shape(self) -> SnscrapeSource:
+        t = self.target.strip()
+        if not t:
+            raise ValueError("target: empty")
+        if self.scraper == "mastodon-toot" and not t.startswith(("http://", "https://")):
+            raise ValueError("target: mastodon-toot needs the toot's URL")
+        if self.scraper == "mastodon-profile" and not (
+            t.startswith(("http://", "https://")) or re.fullmatch(r"@[^@\s]+@[^@\s]+", t)
+        ):
+            raise ValueError("target: mastodon-profile needs @user@instance or the profile URL")
+        if self.scraper == "vkontakte-user" and not re.fullmatch(r"[A-Za-z0-9_.]+", t):
+            raise ValueError("target: vkontakte-user needs the page's short name, e.g. durov")
+        return self
 
 
 class Pagination(_Model):
+    """How a CRM API pages (extractors/crm_api.py has one small class per type).
+
+    cursor: `param` (default `cursor`) takes the value at JSON path `next`; stops when
+    it is empty. page: `param` (default `page`) counts from `start` (default 1).
+    offset: `param` (default `offset`) counts records from `start` (default 0). page
+    and offset send `size_param`=`size` when given and stop on a short or empty page.
+    link: follows the `Link: <...>; rel="next"` header.
+    """
+
     type: Literal["cursor", "page", "offset", "link", "none"] = "none"
     param: str | None = None
     next: str | None = None
     size_param: str | None = None
     size: int | None = Field(default=None, gt=0)
+    start: int | None = Field(default=None, ge=0)
+    # A guard against APIs that ignore the paging parameter and repeat page one.
+    max_pages: int | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _needs_next(self) -> Pagination:
+        if self.type == "cursor" and not self.next:
+            raise ValueError("type cursor needs `next`: the JSON path of the next cursor")
+        if self.size_param and not self.size:
+            raise ValueError("size_param needs size (the page size to ask for)")
+        return self
 
 
 class CrmApiSource(_SourceBase):
@@ -124,8 +264,30 @@ class CrmApiSource(_SourceBase):
     records: str = "data"
     pagination: Pagination = Field(default_factory=Pagination)
     since_param: str | None = None
-    columns: dict[str, str] = Field(default_factory=dict)
+    # How the since value is written: "epoch" (seconds) or a strftime pattern; ISO-8601
+    # UTC (2026-09-08T10:00:00Z) when absent.
+    since_format: str | None = None
+    # The record field (dotted path) whose maximum is the cursor; default: the field
+    # mapped to occurred_at.
+    cursor_field: str | None = None
+    # Records come newest first and the API has no since filter: stop paging at the
+    # first page that holds nothing newer than the cursor.
+    newest_first: bool = False
+    params: dict[str, str | int | float | bool] = Field(default_factory=dict)  # fixed query
+    columns: dict[str, str] = Field(default_factory=dict)  # contract field → dotted path
     constants: dict[str, Any] = Field(default_factory=dict)
+    timestamp_format: str | None = None  # strftime; ISO-8601 (or epoch numbers) when absent
+    timezone: str = "UTC"  # for timestamps without an offset
+    # HTTP behaviour (extractors/http.py): timeouts in seconds; transient failures (429,
+    # 5xx, timeouts, dropped connections) are retried up to `max_tries` times with
+    # exponential backoff from `backoff_seconds`, each pause capped at `max_wait_seconds`
+    # (Retry-After included), all pauses together at `max_total_wait_seconds`.
+    timeout_connect: float = Field(default=10.0, gt=0)
+    timeout_read: float = Field(default=30.0, gt=0)
+    max_tries: int = Field(default=5, ge=1)
+    backoff_seconds: float = Field(default=1.0, ge=0)
+    max_wait_seconds: float = Field(default=60.0, ge=0)
+    max_total_wait_seconds: float = Field(default=300.0, ge=0)
 
     @field_validator("columns")
     @classmethod
@@ -136,6 +298,23 @@ class CrmApiSource(_SourceBase):
                 f"unknown crm_event field(s) {unknown}; known: {sorted(CRM_EVENT_FIELDS)}"
             )
         return v
+
+    @model_validator(mode="after")
+    def _mapping_complete(self) -> CrmApiSource:
+        unknown = sorted(set(self.constants) - CRM_EVENT_FIELDS)
+        if unknown:
+            raise ValueError(f"constants: unknown crm_event field(s) {unknown}")
+        # The required fields are checked when the source is read (extractors/crm_api.py),
+        # so a config can name a CRM before its mapping is worked out.
+        if self.since_param and not (self.cursor_field or "occurred_at" in self.columns):
+            raise ValueError("since_param needs cursor_field or columns.occurred_at")
+        try:
+            from zoneinfo import ZoneInfo
+
+            ZoneInfo(self.timezone)
+        except Exception as exc:
+            raise ValueError(f"timezone: unknown time zone {self.timezone!r}") from exc
+        return self
 
 
 class FileSource(_SourceBase):
@@ -188,35 +367,140 @@ class Stages(_Model):
     labels: dict[str, str] = Field(default_factory=dict)
     event_stages: dict[str, str] = Field(default_factory=dict)
     conversion_window_days: int = Field(default=90, gt=0)
+    # Per-step windows: from-stage -> days to enter the next stage (default: the above).
+    step_windows_days: dict[str, Annotated[int, Field(gt=0)]] = Field(default_factory=dict)
+    # The stage whose first entry is a conversion for attribution (default: purchase when
+    # configured, else the third stage).
+    conversion_stage: str | None = None
+    # Cohort grains of marts.stage_conversion (rows per grain, column period_grain).
+    period_grains: list[Literal["day", "week", "month"]] = Field(
+        default_factory=lambda: ["day", "week", "month"], min_length=1
+    )
+    attribution_half_life_days: float = Field(default=7.0, gt=0)
+    # Incremental dbt models re-read the loads of this many hours before their watermark
+    # (the newest load they processed): a margin for loaders whose clocks or commits are
+    # out of order. Late events (an old occurred_at) need none: the watermark is the
+    # load time. 0 suits the single loader (one DuckDB writer, load times increase).
+    incremental_lookback_hours: float = Field(default=0.0, ge=0)
 
     @model_validator(mode="after")
     def _stages_known(self) -> Stages:
         if len(set(self.order)) != len(self.order):
             raise ValueError("order: a stage is listed twice")
-        for what, stages in (("labels", self.labels), ("event_stages", self.event_stages.values())):
+        for what, stages in (
+            ("labels", self.labels),
+            ("event_stages", self.event_stages.values()),
+            ("step_windows_days", self.step_windows_days),
+            ("conversion_stage", [self.conversion_stage] if self.conversion_stage else []),
+        ):
             unknown = sorted(set(stages) - set(self.order))
             if unknown:
                 raise ValueError(f"{what}: stage(s) {unknown} are not in order {self.order}")
         return self
 
+    @property
+    def resolved_conversion_stage(self) -> str:
+        if self.conversion_stage:
+            return self.conversion_stage
+        return "purchase" if "purchase" in self.order else self.order[min(2, len(self.order) - 1)]
+
 
 class SpikeRule(_Model):
+    """How a bucket of negative mentions is judged a spike (see negative_spikes.sql).
+
+    expected = greatest(seasonal median blend, baseline negative odds × this bucket's
+    non-negative mentions); threshold = greatest(min_count, expected + z × spread), where
+    spread is the robust (MAD) or Poisson spread, whichever is larger. A bucket is a spike
+    when it reaches the threshold *and* min_share of its mentions are negative, so small
+    numbers and growth of total volume (same share) do not fire.
+    """
+
     bucket: Literal["hour", "day"] = "hour"
     window_days: int = Field(default=28, gt=0)
     min_count: int = Field(default=5, ge=1)
-    z: float = Field(default=4.0, gt=0)
+    z: float = Field(default=4.5, gt=0)
+    # Negative share of the bucket's mentions below which nothing fires.
+    min_share: float = Field(default=0.3, ge=0, le=1)
+    # Weight of the same-hour-of-week median against the same-hour-of-day median.
+    seasonal_weight: float = Field(default=0.5, ge=0, le=1)
+    # Spike buckets closer than this to the previous spike belong to the same incident.
+    cooldown_hours: int = Field(default=6, ge=0)
+    # A bucket needs this many earlier days at the same hour before it can be judged.
+    min_history_days: int = Field(default=1, ge=0)
+
+
+# Per-brand overrides may change any rule parameter except the bucket: every brand's
+# counts share one time axis so the marts stay comparable.
+_SPIKE_OVERRIDABLE = set(SpikeRule.model_fields) - {"bucket"}
 
 
 class NotifyTarget(_Model):
+    """One destination; its URL, token or SMTP login live in the Airflow connection."""
+
     type: Literal["slack", "telegram", "email", "webhook"]
     airflow_conn: str
+    # e-mail: recipients; telegram: the chat id (else the connection's host / extra chat_id)
     to: list[str] = Field(default_factory=list)
     language: Literal["ru", "en"] = "en"
+    # A stable name for ops.alerts (default type:airflow_conn); renaming it re-alerts.
+    name: str | None = None
+    # Only these brands (default: all).
+    brands: list[str] = Field(default_factory=list)
+    # webhook: the endpoint path appended to the connection's host.
+    endpoint: str = ""
+
+    @property
+    def key(self) -> str:
+        return self.name or f"{self.type}:{self.airflow_conn}"
+
+    @model_validator(mode="after")
+    def _email_needs_recipients(self) -> NotifyTarget:
+        if self.type == "email" and not self.to:
+            raise ValueError("to: an email target needs at least one recipient")
+        return self
 
 
 class Alerts(_Model):
     spike: SpikeRule = Field(default_factory=SpikeRule)
+    # brand name → overrides of `spike`, e.g. {Finly: {min_count: 8, z: 5}}
+    brands: dict[str, dict[str, Any]] = Field(default_factory=dict)
     notify: list[NotifyTarget] = Field(default_factory=list)
+    # Link to the dashboard/report in every alert; {brand} and {date} are filled in.
+    report_url: str | None = None
+    # Only incidents whose last spike is this close to the brand's newest bucket are
+    # sent: switching alerts on over a year of history must not send a year of alerts.
+    lookback_hours: int = Field(default=168, gt=0)
+    # Tries per delivery within one run (exponential backoff from retry_backoff_seconds),
+    # and how many runs may retry a failed delivery before it stays failed.
+    delivery_attempts: int = Field(default=3, ge=1, le=10)
+    retry_backoff_seconds: float = Field(default=1.0, ge=0)
+    max_delivery_rounds: int = Field(default=3, ge=1)
+    examples: int = Field(default=3, ge=0, le=10)
+
+    @model_validator(mode="after")
+    def _overrides_valid(self) -> Alerts:
+        names = [t.key for t in self.notify]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"notify: duplicate target(s) {dupes}; give each a distinct name")
+        for brand, override in self.brands.items():
+            unknown = sorted(set(override) - _SPIKE_OVERRIDABLE)
+            if unknown:
+                raise ValueError(
+                    f"brands.{brand}: unknown or not overridable key(s) {unknown}; "
+                    f"known: {sorted(_SPIKE_OVERRIDABLE)}"
+                )
+            try:
+                SpikeRule.model_validate({**self.spike.model_dump(), **override})
+            except ValidationError as exc:
+                err = exc.errors()[0]
+                where = ".".join(str(p) for p in err["loc"])
+                raise ValueError(f"brands.{brand}.{where}: {err['msg']}") from None
+        return self
+
+    def rule_for(self, brand: str) -> SpikeRule:
+        """The brand's effective rule: the defaults with its overrides applied."""
+        return SpikeRule.model_validate({**self.spike.model_dump(), **self.brands.get(brand, {})})
 
 
 class PostgresTarget(_Model):
@@ -329,6 +613,33 @@ def config_base_dir(path: Path) -> Path:
     return parent.parent if parent.name == "config" else parent
 
 
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def expand_env(data: Any) -> Any:
+    """Replace ``${VAR}`` and ``${VAR:-default}`` in every string of the parsed YAML.
+
+    Why: one config must serve machines that differ only in a host or a folder (the
+    demo's local server gets a random port). Expansion happens after YAML parsing, so
+    a value can never inject YAML structure. A variable that is unset and has no
+    default is left as written: `check-config` still passes, and the source that uses
+    it fails at run time naming the variable. Secrets stay references (`bearer_env`),
+    never expanded values.
+    """
+    if isinstance(data, str):
+        return _ENV_REF.sub(
+            lambda m: os.environ.get(
+                m.group(1), m.group(2) if m.group(2) is not None else m.group(0)
+            ),
+            data,
+        )
+    if isinstance(data, list):
+        return [expand_env(v) for v in data]
+    if isinstance(data, dict):
+        return {k: expand_env(v) for k, v in data.items()}
+    return data
+
+
 def load_config(path: str | Path | None = None) -> Config:
     path = Path(path or os.environ.get("CJM_CONFIG") or DEFAULT_CONFIG)
     if not path.exists():
@@ -341,4 +652,4 @@ def load_config(path: str | Path | None = None) -> Config:
         raise ConfigError(
             path, [f"not valid YAML at {where}: {getattr(exc, 'problem', exc)}"]
         ) from None
-    return parse_config(data, path, base_dir=config_base_dir(path))
+    return parse_config(expand_env(data), path, base_dir=config_base_dir(path))

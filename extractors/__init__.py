@@ -19,7 +19,37 @@ def _file() -> Extractor:
     return extract
 
 
-_REGISTRY: dict[str, Callable[[], Extractor]] = {"file": _file}
+def _rss() -> Extractor:
+    from extractors.rss import extract
+
+    return extract
+
+
+def _crm_api() -> Extractor:
+    from extractors.crm_api import extract
+
+    return extract
+
+
+def _telegram() -> Extractor:
+    from extractors.telegram import extract
+
+    return extract
+
+
+def _snscrape() -> Extractor:
+    from extractors.snscrape_source import extract
+
+    return extract
+
+
+_REGISTRY: dict[str, Callable[[], Extractor]] = {
+    "file": _file,
+    "rss": _rss,
+    "crm_api": _crm_api,
+    "telegram": _telegram,
+    "snscrape": _snscrape,
+}
 
 
 def get_extractor(source_type: str) -> Extractor:

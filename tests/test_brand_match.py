@@ -46,3 +46,74 @@ def test_most_hits_wins_and_others_recorded() -> None:
 def test_yo_folding() -> None:
     b = Brand(name="Ёлка", keywords=["ёлка"])
     assert BrandMatcher([b]).match("купил в ЕЛКА") is not None
+
+
+# --------------------------------------------------------------------------- inflection
+
+SBER = Brand(name="Сбербанк", keywords=["сбербанк", "sberbank"], exclude=["кафе сбербанк"])
+LADYA = Brand(name="Ладья Банк", keywords=["ладья банк", "альфа-банк"])
+
+
+def test_cyrillic_keyword_matches_its_word_forms() -> None:
+    matcher = BrandMatcher([SBER])
+    for text in (
+        "Открыл вклад в Сбербанке",
+        "Перевёл деньги со Сбербанка",
+        "Доволен Сбербанком",
+        "СБЕРБАНКУ стоит ответить",
+    ):
+        r = matcher.match(text)
+        assert r is not None and r.brand == "Сбербанк", text
+        assert r.keywords == ("сбербанк",)  # the configured keyword, not the word form
+
+
+def test_word_forms_do_not_widen_to_other_words() -> None:
+    matcher = BrandMatcher([SBER, ACME])
+    assert matcher.match("сбербанковский терминал") is None  # a derived word, another lemma
+    assert matcher.match("акмеология — наука") is None
+    assert matcher.match("Открыл счёт в АКМЕ вчера").brand == "Acme Bank"
+
+
+def test_multi_word_and_hyphenated_keywords_inflect_every_word() -> None:
+    matcher = BrandMatcher([LADYA])
+    assert matcher.match("Ушёл из Ладьи Банка").brand == "Ладья Банк"
+    assert matcher.match("кредит в «Ладье» банке").brand == "Ладья Банк"  # quotes between
+    assert matcher.match("в Альфа-Банке очередь").brand == "Ладья Банк"
+    assert matcher.match("альфа банком пользуюсь").brand == "Ладья Банк"
+    assert matcher.match("Ладья. Банк закрыт") is None  # a sentence break is not a phrase
+    assert matcher.match("шахматная ладья") is None
+
+
+def test_latin_keywords_stay_exact_words() -> None:
+    matcher = BrandMatcher([SBER])
+    assert matcher.match("I bank with Sberbank").brand == "Сбербанк"
+    assert matcher.match("Sberbanks everywhere") is None
+    assert matcher.match("sberbank's app").brand == "Сбербанк"
+
+
+def test_inflected_exclusions_still_exclude() -> None:
+    matcher = BrandMatcher([SBER])
+    assert matcher.match("Встретимся в кафе «Сбербанк» на углу") is None
+    assert matcher.match("В кафе Сбербанк, потом в Сбербанке").brand == "Сбербанк"
+
+
+def test_handles_and_hashtags_are_not_word_forms() -> None:
+    matcher = BrandMatcher([SBER])
+    assert matcher.match("#сбербанка") is None
+    assert matcher.match("@сбербанк") is None
+    tagged = Brand(name="Сбербанк", keywords=["сбербанк", "#сбербанк"])
+    assert BrandMatcher([tagged]).match("#сбербанк").keywords == ("#сбербанк",)
+
+
+def test_inflected_hits_count_towards_most_hits() -> None:
+    zeta = Brand(name="Zeta", keywords=["зета"])
+    r = BrandMatcher([SBER, zeta]).match("Зеты нет, у Зеты дорого, в Сбербанке дешевле")
+    assert r.brand == "Zeta" and r.other_brands == ("Сбербанк",)
+
+
+def test_demo_brand_forms() -> None:
+    finly = Brand(name="Finly", keywords=["finly", "финли"], exclude=["кафе финли", "финлидер"])
+    matcher = BrandMatcher([finly])
+    assert matcher.match("Финли снова лежит").brand == "Finly"
+    assert matcher.match("Курс «ФинЛидер» для начинающих") is None
+    assert matcher.match("Кофе в кафе «Финли» в Казани") is None
