@@ -1,5 +1,9 @@
--- One row per mention with everything the rules say about it: sentiment, stage,
--- topics, emotion, NPS signal and who wrote it.
+-- One row per mention with everything the enrichment says about it (language,
+-- sentiment, stage, topics and their tonality, emotion, NPS signal, author role) and
+-- the story it belongs to: reposts of the same story (same link, or the same wording
+-- of at least six words, see enrichment/text.py story_keys) point at the earliest
+-- record (then the smallest id), which is kept in marts.mentions; the others are
+-- flagged is_repost. All mentions stay here so volume marts can still count them.
 
 with
 
@@ -9,238 +13,159 @@ mentions as (
 
 ),
 
-brands as (
+enriched as (
 
-    select * from {{ ref('stg_config__brands') }}
-
-),
-
-stages as (
-
-    select * from {{ ref('int_stages_sequenced') }}
+    select * from {{ ref('int_mentions_enriched') }}
 
 ),
 
-matches as (
-
-    select * from {{ ref('int_mention_terms_matched') }}
-
-),
-
--- a brandless record belongs to the only brand when just one is configured
-default_brand as (
-
-    select case when count(*) = 1 then min(brand) else 'unknown' end as brand
-    from brands
-
-),
-
-default_stage as (
-
-    select coalesce(
-        max(case when stage = 'awareness' then stage end),
-        max(case when is_first_stage then stage end)
-    ) as stage
-    from stages
-
-),
-
-prepared as (
+joined as (
 
     select
-        mentions.*,
-        coalesce(mentions.brand, default_brand.brand) as resolved_brand,
-        {{ padded_words('mentions.author') }} as padded_author
+        mentions.mention_id,
+        mentions.source,
+        mentions.source_type,
+        mentions.native_id,
+        enriched.brand,
+        coalesce(mentions.channel, 'unknown') as channel,
+        mentions.url,
+        mentions.author,
+        mentions.title,
+        mentions.text,
+        mentions.published_at,
+        coalesce(enriched.language, mentions.language) as language,
+        enriched.raw_score,
+        enriched.sentiment_score,
+        enriched.sentiment,
+        enriched.sentiment_terms,
+        enriched.is_ironic,
+        enriched.journey_stage,
+        enriched.stage,
+        enriched.topics,
+        enriched.topic_sentiments,
+        enriched.barriers,
+        enriched.emotion,
+        enriched.nps_signal,
+        enriched.author_role,
+        mentions.matched_keywords,
+        enriched.story_keys,
+        enriched.rules_hash
 
     from mentions
-    cross join default_brand
+    inner join enriched on mentions.mention_id = enriched.mention_id
 
 ),
 
-sentiment as (
+keyed as (
 
     select
         mention_id,
-        sum(signed_weight) as raw_score,
-        list(
-            term || case when is_negated then ' (negated)' else '' end
-            order by start_position, term
-        ) as sentiment_terms
+        published_at,
+        unnest(story_keys) as story_key
 
-    from matches
-    where rule = 'sentiment'
-    group by mention_id
+    from joined
 
 ),
 
-topics as (
+-- the earliest record under each key
+key_owners as (
 
     select
-        mention_id,
-        list(distinct label order by label) as topics
+        story_key,
+        mention_id as owner_id,
+        published_at as owner_published_at
 
-    from matches
-    where rule = 'topic'
-    group by mention_id
+    from keyed
+    qualify row_number() over (partition by story_key order by published_at, mention_id) = 1
 
 ),
 
-emotion_counts as (
+candidates as (
+
+    select
+        keyed.mention_id,
+        key_owners.owner_id,
+        key_owners.owner_published_at
+
+    from keyed
+    inner join key_owners on keyed.story_key = key_owners.story_key
+
+    union all
 
     select
         mention_id,
-        label as emotion,
-        count(*) as n_matches,
-        min(start_position) as first_position
+        mention_id as owner_id,
+        published_at as owner_published_at
 
-    from matches
-    where rule = 'emotion' and not is_negated
-    group by mention_id, label
+    from joined
 
 ),
 
-emotions as (
+parents as (
 
     select
         mention_id,
-        emotion
+        owner_id as parent_id
 
-    from emotion_counts
+    from candidates
     qualify row_number() over (
-        partition by mention_id
-        order by n_matches desc, first_position, emotion
+        partition by mention_id order by owner_published_at, owner_id
     ) = 1
 
 ),
 
-nps as (
+-- two hops: a quote of a repost still reaches the original (a tweet sharing an
+-- article's link, then a copy of that tweet's wording without the link)
+stories as (
 
     select
-        mention_id,
-        label as nps_signal
+        child.mention_id,
+        grandparent.parent_id as story_id
 
-    from matches
-    where rule = 'nps' and not is_negated
-    qualify row_number() over (
-        partition by mention_id
-        order by
-            case label
-                when 'churn' then 1
-                when 'detractor' then 2
-                when 'promoter' then 3
-                else 4
-            end,
-            start_position
-    ) = 1
+    from parents as child
+    inner join parents as grandparent on child.parent_id = grandparent.mention_id
 
 ),
 
-cued_stages as (
+with_story as (
 
     select
-        matches.mention_id,
-        matches.label as stage
+        joined.*,
+        stories.story_id,
+        stories.story_id != joined.mention_id as is_repost
 
-    from matches
-    inner join stages
-        on matches.label = stages.stage
-    where matches.rule = 'stage'
-    qualify row_number() over (
-        partition by matches.mention_id
-        order by matches.priority desc, stages.stage_order, matches.start_position
-    ) = 1
+    from joined
+    inner join stories on joined.mention_id = stories.mention_id
 
 ),
 
--- the brand's name and keywords, as whole words ("@acmebank" → " acmebank ")
-brand_terms as (
+story_stats as (
 
     select
-        brand,
-        unnest(list_append(keywords, brand)) as keyword
+        story_id,
+        count(*) filter (where is_repost) as reposts,
+        list_sort(list(distinct source) filter (where is_repost)) as reposted_by_sources,
+        count(distinct coalesce(author, source)) filter (where is_repost) as citations
 
-    from brands
-
-),
-
-brand_keywords as (
-
-    select distinct
-        brand,
-        {{ padded_words('keyword') }} as padded_keyword
-
-    from brand_terms
-    where len({{ tokenize('keyword') }}) > 0
+    from with_story
+    group by story_id
 
 ),
 
-brand_authored as (
-
-    select distinct prepared.mention_id
-
-    from prepared
-    inner join brand_keywords
-        on (prepared.brand is null or prepared.brand = brand_keywords.brand)
-        and contains(prepared.padded_author, brand_keywords.padded_keyword)
-
-),
-
-scored as (
+final as (
 
     select
-        prepared.mention_id,
-        prepared.source,
-        prepared.source_type,
-        prepared.native_id,
-        prepared.resolved_brand as brand,
-        coalesce(prepared.channel, 'unknown') as channel,
-        prepared.url,
-        prepared.author,
-        prepared.title,
-        prepared.text,
-        prepared.published_at,
-        prepared.language,
-        coalesce(sentiment.raw_score, 0) as raw_score,
-        round(
-            coalesce(sentiment.raw_score, 0)
-            / sqrt(pow(coalesce(sentiment.raw_score, 0), 2) + 15),
-            4
-        ) as sentiment_score,
-        coalesce(sentiment.sentiment_terms, []::varchar[]) as sentiment_terms,
-        coalesce(cued_stages.stage, default_stage.stage) as stage,
-        coalesce(topics.topics, []::varchar[]) as topics,
-        emotions.emotion,
-        nps.nps_signal,
+        with_story.*,
+        case when with_story.is_repost then 0 else story_stats.reposts end as reposts,
         case
-            when prepared.source_type = 'rss' then 'media'
-            when brand_authored.mention_id is not null then 'brand'
-            else 'client'
-        end as author_role,
-        prepared.matched_keywords
+            when with_story.is_repost then []::varchar[]
+            else coalesce(story_stats.reposted_by_sources, []::varchar[])
+        end as reposted_by_sources,
+        case when with_story.is_repost then 0 else story_stats.citations end as citations
 
-    from prepared
-    cross join default_stage
-    left join sentiment on prepared.mention_id = sentiment.mention_id
-    left join topics on prepared.mention_id = topics.mention_id
-    left join emotions on prepared.mention_id = emotions.mention_id
-    left join nps on prepared.mention_id = nps.mention_id
-    left join cued_stages on prepared.mention_id = cued_stages.mention_id
-    left join brand_authored on prepared.mention_id = brand_authored.mention_id
-
-),
-
-labelled as (
-
-    select
-        *,
-        case
-            when sentiment_score > 0.05 then 'positive'
-            when sentiment_score < -0.05 then 'negative'
-            else 'neutral'
-        end as sentiment
-
-    from scored
+    from with_story
+    inner join story_stats on with_story.story_id = story_stats.story_id
 
 )
 
-select * from labelled
+select * from final

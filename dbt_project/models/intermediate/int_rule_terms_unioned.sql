@@ -1,6 +1,8 @@
--- Every term of the text rules (sentiment lexicon, negators, topic keywords, emotion
--- terms, NPS phrases, stage cues) in one shape, split into normalised words so mentions can be
--- matched word by word. A trailing `*` makes the last word a prefix.
+-- Every term of the text rules (sentiment lexicon, negators, sentiment modifiers, topic
+-- keywords, emotion terms, NPS phrases, stage cues, author roles) in one shape, split into
+-- normalised words. The scorer (enrichment/, via int_mentions_enriched) reads the seeds
+-- itself; this table is the analysts' view of the rules and what the seed tests check
+-- (tests/assert_rule_terms_are_well_formed.sql). A trailing `*` makes the last word a prefix.
 
 with
 
@@ -88,6 +90,34 @@ stage_cues as (
 
 ),
 
+sentiment_modifiers as (
+
+    select
+        'modifier' as rule,
+        kind as label,
+        cast(null as integer) as weight,
+        cast(null as integer) as priority,
+        language,
+        term
+
+    from {{ ref('sentiment_modifiers') }}
+
+),
+
+author_roles as (
+
+    select
+        'author_role' as rule,
+        role as label,
+        cast(null as integer) as weight,
+        cast(null as integer) as priority,
+        cast(null as varchar) as language,
+        term
+
+    from {{ ref('author_roles') }}
+
+),
+
 unioned as (
 
     select * from sentiment_lexicon
@@ -101,6 +131,10 @@ unioned as (
     select * from nps_phrases
     union all
     select * from stage_cues
+    union all
+    select * from sentiment_modifiers
+    union all
+    select * from author_roles
 
 ),
 

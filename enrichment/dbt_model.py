@@ -1,0 +1,131 @@
+"""The body of the dbt Python model `int_mentions_enriched` (kept here to be testable).
+
+The model file only declares its inputs with `dbt.ref(...)` (dbt reads those calls to
+order the build) and hands the relations over. Incremental logic:
+
+* each stored row carries `rules_hash`: a fingerprint of every rule seed, the brands
+  and stages config and the scorer version;
+* the same hash as stored → score only mentions that are new or whose raw row changed
+  (`updated_at` later than the one scored);
+* a different hash (a seed was edited, config changed, new scorer) → re-score all.
+
+dbt-duckdb then applies the batch with delete+insert on `mention_id`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pyarrow as pa
+
+from enrichment.rules import RULE_SEEDS, RuleSet, rules_hash
+from enrichment.scorer import BrandInfo, Enricher
+
+SCHEMA = pa.schema(
+    [
+        ("mention_id", pa.string()),
+        ("source_updated_at", pa.timestamp("us", tz="UTC")),
+        ("rules_hash", pa.string()),
+        ("brand", pa.string()),
+        ("language", pa.string()),
+        ("sentiment", pa.string()),
+        ("sentiment_score", pa.float64()),
+        ("raw_score", pa.float64()),
+        ("sentiment_terms", pa.list_(pa.string())),
+        ("is_ironic", pa.bool_()),
+        ("journey_stage", pa.string()),
+        ("stage", pa.string()),
+        ("topics", pa.list_(pa.string())),
+        (
+            "topic_sentiments",
+            pa.list_(pa.struct([("topic", pa.string()), ("sentiment", pa.string())])),
+        ),
+        ("barriers", pa.list_(pa.string())),
+        ("emotion", pa.string()),
+        ("nps_signal", pa.string()),
+        ("author_role", pa.string()),
+        ("story_keys", pa.list_(pa.string())),
+    ]
+)
+MENTION_COLUMNS = (
+    "mention_id",
+    "source_type",
+    "brand",
+    "url",
+    "author",
+    "title",
+    "text",
+    "language",
+    "updated_at",
+)
+
+
+def rows(relation: Any) -> list[dict[str, Any]]:
+    """A DuckDB relation as a list of dicts (small tables: seeds, config)."""
+    columns = list(relation.columns)
+    return [dict(zip(columns, values, strict=True)) for values in relation.fetchall()]
+
+
+def build(
+    session: Any,
+    mentions: Any,
+    brands: Any,
+    stages: Any,
+    seeds: Mapping[str, Any],
+    this: str | None,
+    is_incremental: bool,
+) -> pa.Table:
+    """Score the mentions that need it; returns the batch as an Arrow table."""
+    tables = {name: rows(seeds[name]) for name in RULE_SEEDS}
+    rules = RuleSet.from_tables(tables)
+    brand_rows = rows(brands)
+    stage_rows = sorted(rows(stages), key=lambda r: r["stage_order"])
+    brand_infos = [
+        BrandInfo(r["brand"], tuple(r.get("keywords") or ()), tuple(r.get("languages") or ()))
+        for r in brand_rows
+    ]
+    stage_names = [r["stage"] for r in stage_rows]
+    config = {
+        "brands": sorted([b.name, sorted(b.keywords), list(b.languages)] for b in brand_infos),
+        "stages": stage_names,
+    }
+    current = rules_hash(tables, extra=config)
+    default_brand = brand_infos[0].name if len(brand_infos) == 1 else "unknown"
+
+    todo = mentions.select(", ".join(MENTION_COLUMNS))
+    if is_incremental and this:
+        stored = {h for (h,) in session.sql(f"select distinct rules_hash from {this}").fetchall()}
+        if stored <= {current}:
+            session.register("__cjm_todo", todo)
+            todo = session.sql(
+                f"""
+                select todo.*
+                from __cjm_todo as todo
+                left join {this} as done on todo.mention_id = done.mention_id
+                where done.mention_id is null
+                    or todo.updated_at > done.source_updated_at
+                """
+            )
+    enricher = Enricher(rules, brand_infos, stage_names)
+    columns: dict[str, list[Any]] = {field.name: [] for field in SCHEMA}
+    for record in rows(todo):
+        brand = record["brand"] or default_brand
+        result = enricher.enrich(
+            record["text"],
+            title=record["title"],
+            author=record["author"],
+            source_type=record["source_type"],
+            brand=brand,
+            url=record["url"],
+            language=record["language"],
+        ).as_dict()
+        result.update(
+            mention_id=record["mention_id"],
+            source_updated_at=record["updated_at"],
+            rules_hash=current,
+            brand=brand,
+        )
+        for name, values in columns.items():
+            values.append(result[name])
+    return pa.table(columns, schema=SCHEMA)
