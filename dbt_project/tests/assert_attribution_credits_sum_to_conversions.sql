@@ -1,4 +1,5 @@
--- Every attribution model distributes exactly one credit per conversion: per brand,
+-- Every attribution model (the five heuristic ones and markov) distributes exactly
+-- one credit per conversion: per brand,
 -- the credits in marts.touchpoints sum to the number of conversions (first entries
 -- into the conversion stage). Rows are rounded to 6 decimals, hence the tolerance.
 
@@ -43,7 +44,8 @@ credits as (
         sum(last_touch) as last_touch,
         sum(linear) as linear,
         sum(time_decay) as time_decay,
-        sum(position_based) as position_based
+        sum(position_based) as position_based,
+        sum(markov) as markov
 
     from touchpoints
     group by brand
@@ -59,7 +61,8 @@ compared as (
         coalesce(credits.last_touch, 0) as last_touch,
         coalesce(credits.linear, 0) as linear,
         coalesce(credits.time_decay, 0) as time_decay,
-        coalesce(credits.position_based, 0) as position_based
+        coalesce(credits.position_based, 0) as position_based,
+        coalesce(credits.markov, 0) as markov
 
     from credits
     full outer join conversions
@@ -74,3 +77,4 @@ where
     or abs(linear - n_conversions) > 0.001
     or abs(time_decay - n_conversions) > 0.001
     or abs(position_based - n_conversions) > 0.001
+    or abs(markov - n_conversions) > 0.001

@@ -1,5 +1,6 @@
--- In marts.stage_conversion the channel = 'all' row is the sum of the per-channel
--- rows, and no cohort converts more customers than entered.
+-- In marts.stage_conversion, for every period grain and channel basis, the
+-- channel = 'all' row is the sum of the per-channel rows; no cohort converts more
+-- customers than entered; entered = converted + dropped + in progress.
 
 with
 
@@ -12,8 +13,10 @@ conversion as (
 per_channel as (
 
     select
+        period_grain,
         period_start,
         brand,
+        channel_basis,
         from_stage,
         sum(customers_entered) as customers_entered,
         sum(customers_converted) as customers_converted
@@ -34,14 +37,17 @@ all_channels as (
 mismatched as (
 
     select
-        all_channels.period_start,
-        all_channels.brand,
-        all_channels.from_stage
+        coalesce(all_channels.period_grain, per_channel.period_grain) as period_grain,
+        coalesce(all_channels.period_start, per_channel.period_start) as period_start,
+        coalesce(all_channels.brand, per_channel.brand) as brand,
+        coalesce(all_channels.from_stage, per_channel.from_stage) as from_stage
 
     from all_channels
     full outer join per_channel
-        on all_channels.period_start = per_channel.period_start
+        on all_channels.period_grain = per_channel.period_grain
+        and all_channels.period_start = per_channel.period_start
         and all_channels.brand = per_channel.brand
+        and all_channels.channel_basis = per_channel.channel_basis
         and all_channels.from_stage = per_channel.from_stage
     where
         all_channels.customers_entered is distinct from per_channel.customers_entered
@@ -52,12 +58,15 @@ mismatched as (
 overconverted as (
 
     select
+        period_grain,
         period_start,
         brand,
         from_stage
 
     from conversion
-    where customers_converted > customers_entered
+    where
+        customers_converted > customers_entered
+        or customers_entered != customers_converted + customers_dropped + customers_in_progress
 
 )
 

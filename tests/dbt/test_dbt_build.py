@@ -8,6 +8,7 @@ byte-identical for the same raw data.
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import os
 import subprocess
@@ -25,6 +26,7 @@ MARTS = (
     "mentions",
     "stage_conversion",
     "sentiment",
+    "keyword_map",
     "touchpoints",
     "cjm",
     "communication_map",
@@ -240,12 +242,16 @@ def test_stage_conversion_applies_the_window(con):
         select from_stage, to_stage, channel, customers_entered, customers_converted,
                conversion_rate, median_hours_to_convert
         from marts.stage_conversion
-        where period_start = date '2024-01-01'
+        where period_grain = 'week' and channel_basis = 'stage_entry'
+            and period_start = date '2024-01-01'
         order by from_stage_order, channel
     """,
     )
     assert got == [
-        ("awareness", "consideration", "all", 3, 2, 0.666667, 36.0),  # c1 24 h, c2 48 h
+        # c4 has a lead without a visit: awareness is inferred (at the lead, by email)
+        # and converts; inferred entries have no measured time (c1 24 h, c2 48 h)
+        ("awareness", "consideration", "all", 4, 3, 0.75, 36.0),
+        ("awareness", "consideration", "email", 1, 1, 1.0, None),
         ("awareness", "consideration", "search", 1, 0, 0.0, None),
         ("awareness", "consideration", "web", 2, 2, 1.0, 36.0),
         # c2 bought 119 days after the lead: entered but not converted
@@ -260,9 +266,20 @@ def test_stage_conversion_applies_the_window(con):
         con,
         """
         select customers_entered from marts.stage_conversion
-        where period_start = date '2024-04-29' and channel = 'all'
+        where period_grain = 'week' and channel_basis = 'stage_entry'
+            and period_start = date '2024-04-29' and channel = 'all'
     """,
     ) == [(1,)]
+    # by first touch c4's awareness counts under its first event's channel, email
+    assert rows(
+        con,
+        """
+        select channel, customers_entered, customers_entered_inferred
+        from marts.stage_conversion
+        where period_grain = 'month' and channel_basis = 'first_touch'
+            and from_stage = 'awareness' order by channel
+    """,
+    ) == [("all", 4, 1), ("email", 1, 1), ("search", 1, 0), ("web", 2, 0)]
 
 
 def test_attribution_credits(con):
@@ -278,28 +295,28 @@ def test_attribution_credits(con):
         """,
         )
     }
-    # c1's path: visit (96 h before), lead (72 h), order (0 h); c2's path is only
-    # its order (the visit and lead are more than 90 days before it).
-    weights = [0.5 ** (96 / 168), 0.5 ** (72 / 168), 1.0]
+    # c1's path is the touches before its order: visit (96 h before), lead (72 h);
+    # c2 has no touch within 90 days before its order: a one-touch path, the order.
+    weights = [0.5 ** (96 / 168), 0.5 ** (72 / 168)]
     decay = [w / sum(weights) for w in weights]
     assert got[("awareness", "web", "site_visit")] == pytest.approx(
-        (1.0, 0.0, 1 / 3, decay[0], 0.4), abs=1e-6
+        (1.0, 0.0, 0.5, decay[0], 0.5), abs=1e-6
     )
     assert got[("consideration", "email", "lead")] == pytest.approx(
-        (0.0, 0.0, 1 / 3, decay[1], 0.2), abs=1e-6
+        (0.0, 1.0, 0.5, decay[1], 0.5), abs=1e-6
     )
     assert got[("purchase", "web", "order_paid")] == pytest.approx(
-        (1.0, 2.0, 1 / 3 + 1, decay[2] + 1, 1.4), abs=1e-6
+        (1.0, 1.0, 1.0, 1.0, 1.0), abs=1e-6
     )
     totals = rows(
         con,
         """
         select sum(first_touch), sum(last_touch), sum(linear), sum(time_decay),
-               sum(position_based)
+               sum(position_based), sum(markov)
         from marts.touchpoints
     """,
     )[0]
-    assert totals == pytest.approx((2.0, 2.0, 2.0, 2.0, 2.0), abs=1e-5)
+    assert totals == pytest.approx((2.0, 2.0, 2.0, 2.0, 2.0, 2.0), abs=1e-5)
 
 
 def test_touchpoint_conversions_and_unmapped_events(con):
@@ -329,8 +346,8 @@ def test_cjm_has_a_row_per_stage_in_order(con):
     """,
     )
     assert [row[0] for row in got] == list(STAGES)
-    assert got[0][1:4] == (1, "Осведомлённость", 3)
-    assert got[0][5] == pytest.approx(2 / 3, abs=1e-6)
+    assert got[0][1:4] == (1, "Осведомлённость", 4)  # c4's awareness is inferred
+    assert got[0][5] == pytest.approx(3 / 4, abs=1e-6)
     loyalty = got[-1]
     assert loyalty[3:] == (0, 0, None)  # no data yet, still a row
     usage = rows(con, "select barriers, opportunities from marts.cjm where stage = 'usage'")
@@ -400,3 +417,62 @@ def test_communication_map_covers_channels(con):
     """,
     )
     assert got == [("awareness", "web", "site_visit", True, True)]
+
+
+JOURNEY_MODELS = (
+    "int_crm_events_mapped",
+    "int_customer_stage_entries",
+    "int_customer_touches",
+    "int_stage_transitions_measured",
+    "int_conversion_paths",
+    "int_markov_transitions_counted",
+    "int_touch_credits_markov",
+    "stage_conversion",
+    "touchpoints",
+    "sentiment",
+    "keyword_map",
+    "cjm",
+    "communication_map",
+)
+
+
+def test_docs_generate_renders_lineage_with_every_column_described(warehouse, tmp_path):
+    target = tmp_path / "target"
+    command = [
+        sys.executable,
+        "-c",
+        "from dbt.cli.main import cli; cli()",
+        "docs",
+        "generate",
+        "--project-dir",
+        str(DBT_DIR),
+        "--profiles-dir",
+        str(DBT_DIR),
+        "--target-path",
+        str(target),
+        "--log-path",
+        str(tmp_path / "logs"),
+    ]
+    env = {**os.environ, "CJM_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    result = subprocess.run(
+        command, env=env, cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert (target / "index.html").exists()
+    manifest = json.loads((target / "manifest.json").read_text())
+    catalog = json.loads((target / "catalog.json").read_text())
+    exposures = {e["name"]: e for e in manifest["exposures"].values()}
+    assert (
+        "model.cjm.stage_conversion" in exposures["journey_funnel_dashboard"]["depends_on"]["nodes"]
+    )
+    models = {
+        node["name"]: (uid, node)
+        for uid, node in manifest["nodes"].items()
+        if node["resource_type"] == "model"
+    }
+    for name in JOURNEY_MODELS:
+        uid, node = models[name]
+        assert node["description"].strip(), f"{name} has no description"
+        documented = {c for c, col in node["columns"].items() if col["description"].strip()}
+        built = {c.lower() for c in catalog["nodes"][uid]["columns"]}
+        assert built <= documented, f"{name}: undocumented columns {sorted(built - documented)}"

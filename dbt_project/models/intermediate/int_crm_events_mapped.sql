@@ -1,12 +1,20 @@
 -- CRM events with the stage their event_type marks entry into (null when the
 -- event_type is not mapped or its stage is not configured), a resolved brand,
--- channel and touchpoint.
+-- channel and touchpoint. Incremental: only events loaded since the watermark
+-- (macros/incremental.sql) are mapped again.
 
 with
+
+settings as (
+
+    select * from {{ ref('int_settings_resolved') }}
+
+),
 
 events as (
 
     select * from {{ ref('stg_raw__crm_events') }}
+    where {{ loaded_since_watermark('updated_at') }}
 
 ),
 
@@ -49,10 +57,13 @@ mapped as (
         events.campaign,
         events.message,
         events.amount,
-        events.occurred_at
+        events.occurred_at,
+        events.updated_at as events_updated_at,
+        settings.journey_rules_hash
 
     from events
     cross join default_brand
+    cross join settings
     left join event_stages
         on events.event_type = event_stages.event_type
     left join stages

@@ -1,13 +1,19 @@
 -- Every CRM event as a touch of the customer's journey: the stage it belongs to
 -- (its mapped stage; for unmapped event types the latest stage the customer had
 -- entered by then, else the first stage) and whether the customer entered the
--- next stage within the conversion window after it.
+-- next stage after it within that step's window. Incremental per customer.
 
 with
 
+settings as (
+
+    select * from {{ ref('int_settings_resolved') }}
+
+),
+
 events as (
 
-    select * from {{ ref('int_crm_events_mapped') }}
+    {{ rows_of_changed_customers(ref('int_crm_events_mapped')) }}
 
 ),
 
@@ -20,12 +26,6 @@ entries as (
 stages as (
 
     select * from {{ ref('int_stages_sequenced') }}
-
-),
-
-settings as (
-
-    select * from {{ ref('int_settings_resolved') }}
 
 ),
 
@@ -59,7 +59,10 @@ staged as (
 
     select
         events.*,
-        coalesce(events.mapped_stage, inherited.stage, first_stage.stage) as stage
+        coalesce(events.mapped_stage, inherited.stage, first_stage.stage) as stage,
+        max(events.events_updated_at) over (
+            partition by events.brand, events.customer_key
+        ) as customer_updated_at
 
     from events
     cross join first_stage
@@ -89,9 +92,11 @@ final as (
         coalesce(
             next_entries.entered_at >= staged.occurred_at
             and {{ hours_between('staged.occurred_at', 'next_entries.entered_at') }}
-                <= settings.conversion_window_days * 24,
+                <= stages.conversion_window_days * 24,
             false
-        ) as is_followed_by_next_stage
+        ) as is_followed_by_next_stage,
+        staged.customer_updated_at as events_updated_at,
+        settings.journey_rules_hash
 
     from staged
     cross join settings

@@ -19,7 +19,19 @@ pivoted as (
         max(case when setting_key = 'spike_bucket' then setting_value end) as spike_bucket,
         max(case when setting_key = 'spike_window_days' then setting_value end) as spike_window_days,
         max(case when setting_key = 'spike_min_count' then setting_value end) as spike_min_count,
-        max(case when setting_key = 'spike_z' then setting_value end) as spike_z
+        max(case when setting_key = 'spike_z' then setting_value end) as spike_z,
+        max(case when setting_key = 'period_grains' then setting_value end) as period_grains,
+        max(case when setting_key = 'incremental_lookback_hours' then setting_value end) as incremental_lookback_hours,
+        -- everything the journey models read from config (not the alert rules): when it
+        -- changes, the incremental journey models rebuild every customer
+        md5(
+            coalesce(string_agg(setting_key || '=' || setting_value, ';' order by setting_key)
+                filter (where setting_key not like 'spike%'), '')
+            || '|' || (select coalesce(string_agg(stage || '=' || stage_order, ';' order by stage), '') from {{ ref('stg_config__stages') }})
+            || '|' || (select coalesce(string_agg(event_type || '=' || stage, ';' order by event_type), '') from {{ ref('stg_config__event_stages') }})
+            || '|' || (select coalesce(string_agg(brand, ';' order by brand), '') from {{ ref('stg_config__brands') }})
+            || '|logic={{ var("journey_logic_version") }}'
+        ) as journey_rules_hash
 
     from settings
 
@@ -34,7 +46,13 @@ resolved as (
         coalesce(lower(nullif(spike_bucket, '')), 'hour') as spike_bucket,
         coalesce(cast(cast(spike_window_days as double) as integer), 28) as spike_window_days,
         coalesce(cast(cast(spike_min_count as double) as integer), 5) as spike_min_count,
-        coalesce(cast(spike_z as double), 4.0) as spike_z
+        coalesce(cast(spike_z as double), 4.0) as spike_z,
+        coalesce(
+            list_transform(string_split(nullif(period_grains, ''), ','), lambda grain: trim(lower(grain))),
+            ['day', 'week', 'month']
+        ) as period_grains,
+        coalesce(cast(incremental_lookback_hours as double), 0.0) as incremental_lookback_hours,
+        journey_rules_hash
 
     from pivoted
 

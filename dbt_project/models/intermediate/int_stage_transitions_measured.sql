@@ -1,23 +1,27 @@
 -- For every customer who entered a stage that has a next stage: when (and whether,
--- within the conversion window) they entered the next one.
+-- within that step's conversion window) they entered the next one. Entries may be
+-- inferred (skipped stages): a customer who skipped the next stage converted into
+-- it when they entered a later stage. Times are measured only from observed
+-- entries. Incremental per customer; nothing here depends on the clock or on the
+-- newest data, so unchanged customers never need rebuilding.
 
 with
 
+settings as (
+
+    select * from {{ ref('int_settings_resolved') }}
+
+),
+
 entries as (
 
-    select * from {{ ref('int_customer_stage_entries') }}
+    {{ rows_of_changed_customers(ref('int_customer_stage_entries')) }}
 
 ),
 
 stages as (
 
     select * from {{ ref('int_stages_sequenced') }}
-
-),
-
-settings as (
-
-    select * from {{ ref('int_settings_resolved') }}
 
 ),
 
@@ -29,13 +33,16 @@ paired as (
         from_entries.stage as from_stage,
         from_entries.stage_order as from_stage_order,
         stages.next_stage as to_stage,
+        stages.conversion_window_days,
         from_entries.channel as from_channel,
+        from_entries.first_channel,
+        from_entries.is_inferred as is_from_inferred,
+        to_entries.is_inferred as is_to_inferred,
         from_entries.entered_at as from_entered_at,
         to_entries.entered_at as to_entered_at,
-        settings.conversion_window_days
+        from_entries.events_updated_at
 
     from entries as from_entries
-    cross join settings
     inner join stages
         on from_entries.stage = stages.stage
     left join entries as to_entries
@@ -49,26 +56,34 @@ paired as (
 measured as (
 
     select
-        brand,
-        customer_key,
-        from_stage,
-        from_stage_order,
-        to_stage,
-        from_channel,
-        {{ utc_date(utc_trunc('week', 'from_entered_at')) }} as from_week_start_date,
-        from_entered_at,
-        to_entered_at,
+        paired.brand,
+        paired.customer_key,
+        paired.from_stage,
+        paired.from_stage_order,
+        paired.to_stage,
+        paired.conversion_window_days,
+        paired.from_channel,
+        paired.first_channel,
+        paired.is_from_inferred,
+        coalesce(paired.is_to_inferred, false) as is_to_inferred,
+        paired.from_entered_at,
+        paired.to_entered_at,
+        paired.from_entered_at + to_days(paired.conversion_window_days) as window_closes_at,
         case
-            when to_entered_at >= from_entered_at
-                then {{ hours_between('from_entered_at', 'to_entered_at') }}
+            when not paired.is_from_inferred and paired.to_entered_at >= paired.from_entered_at
+                then {{ hours_between('paired.from_entered_at', 'paired.to_entered_at') }}
         end as hours_to_next_stage,
         coalesce(
-            to_entered_at >= from_entered_at
-            and {{ hours_between('from_entered_at', 'to_entered_at') }} <= conversion_window_days * 24,
+            paired.to_entered_at >= paired.from_entered_at
+            and {{ hours_between('paired.from_entered_at', 'paired.to_entered_at') }}
+                <= paired.conversion_window_days * 24,
             false
-        ) as is_converted
+        ) as is_converted,
+        paired.events_updated_at,
+        settings.journey_rules_hash
 
     from paired
+    cross join settings
 
 )
 

@@ -1,6 +1,8 @@
 -- The Customer Journey Map: one row for every configured brand × stage, in stage
 -- order, even when the stage has no data yet. Mentions written by the brand itself
 -- (author_role = 'brand') are left out: the map shows the customers' voice.
+-- Customer actions are what customers do (top CRM event types) and what they talk
+-- about at the stage (top topics of their mentions, any tone).
 
 with
 
@@ -36,7 +38,7 @@ entries as (
 
 mentions as (
 
-    select * from {{ ref('int_mentions_scored') }}
+    select * from {{ ref('mentions') }}
     where author_role != 'brand'
 
 ),
@@ -84,10 +86,50 @@ actions as (
         stage,
         string_agg(
             event_type || ' (' || n_events || ')', ', ' order by action_rank
-        ) as customer_actions
+        ) as crm_actions
 
     from action_counts
     where action_rank <= 5
+    group by brand, stage
+
+),
+
+mention_topics as (
+
+    select
+        brand,
+        stage,
+        unnest(topics) as topic
+
+    from mentions
+
+),
+
+topic_counts as (
+
+    select
+        brand,
+        stage,
+        topic,
+        count(*) as n_mentions,
+        row_number() over (
+            partition by brand, stage order by count(*) desc, topic
+        ) as topic_rank
+
+    from mention_topics
+    group by brand, stage, topic
+
+),
+
+topics as (
+
+    select
+        brand,
+        stage,
+        string_agg(topic || ' (' || n_mentions || ')', ', ' order by topic_rank) as mention_topics
+
+    from topic_counts
+    where topic_rank <= 5
     group by brand, stage
 
 ),
@@ -221,7 +263,10 @@ mention_stats as (
         brand,
         stage,
         count(*) as mentions,
-        count(*) filter (where sentiment = 'negative') as negative_mentions
+        count(*) filter (where sentiment = 'negative') as negative_mentions,
+        count(*) filter (where nps_signal is not null) as nps_mentions,
+        count(*) filter (where nps_signal = 'promoter') as promoters,
+        count(*) filter (where nps_signal in ('detractor', 'churn')) as detractors
 
     from mentions
     group by all
@@ -233,7 +278,9 @@ customer_stats as (
     select
         brand,
         stage,
-        count(*) as customers
+        count(*) as customers,
+        count(*) filter (where is_inferred) as customers_inferred,
+        median(hours_in_stage) as median_hours_in_stage
 
     from entries
     group by all
@@ -245,8 +292,7 @@ conversion_stats as (
     select
         brand,
         from_stage as stage,
-        count(*) filter (where is_converted) / count(*) as conversion_to_next,
-        median(hours_to_next_stage) as median_hours_in_stage
+        count(*) filter (where is_converted) / count(*) as conversion_to_next
 
     from transitions
     group by all
@@ -261,19 +307,31 @@ final as (
         grid.stage_label,
         grid.stage_order,
         coalesce(customer_stats.customers, 0) as customers,
-        actions.customer_actions,
+        coalesce(customer_stats.customers_inferred, 0) as customers_inferred,
+        nullif(
+            concat_ws('; ', actions.crm_actions, 'talk about ' || topics.mention_topics), ''
+        ) as customer_actions,
+        actions.crm_actions,
+        topics.mention_topics,
         emotions.emotions,
         channels.touchpoints,
         barriers.barriers,
         barriers.opportunities,
         coalesce(mention_stats.mentions, 0) as mentions,
-        round(mention_stats.negative_mentions / mention_stats.mentions, 6) as negative_share,
+        round(mention_stats.negative_mentions / nullif(mention_stats.mentions, 0), 6) as negative_share,
+        coalesce(mention_stats.nps_mentions, 0) as nps_mentions,
+        round(
+            (mention_stats.promoters - mention_stats.detractors)
+            / nullif(mention_stats.nps_mentions, 0), 6
+        ) as nps_proxy,
         round(conversion_stats.conversion_to_next, 6) as conversion_to_next,
-        round(conversion_stats.median_hours_in_stage, 6) as median_hours_in_stage
+        round(customer_stats.median_hours_in_stage, 6) as median_hours_in_stage
 
     from grid
     left join actions
         on grid.brand = actions.brand and grid.stage = actions.stage
+    left join topics
+        on grid.brand = topics.brand and grid.stage = topics.stage
     left join emotions
         on grid.brand = emotions.brand and grid.stage = emotions.stage
     left join channels

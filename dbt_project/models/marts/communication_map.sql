@@ -12,7 +12,7 @@ touches as (
 
 mentions as (
 
-    select * from {{ ref('int_mentions_scored') }}
+    select * from {{ ref('mentions') }}
 
 ),
 
@@ -38,7 +38,7 @@ touchpoint_events as (
 
     select brand, stage, channel, touchpoint from touches
     union all
-    select brand, stage, channel, source_type as touchpoint from mentions
+    select brand, stage, channel, source as touchpoint from mentions
 
 ),
 
@@ -72,6 +72,39 @@ top_messages as (
     qualify row_number() over (
         partition by brand, stage, channel order by count(*) desc, coalesce(message, campaign)
     ) = 1
+
+),
+
+-- the campaigns run here, most touches first
+campaign_counts as (
+
+    select
+        brand,
+        stage,
+        channel,
+        campaign,
+        count(*) as n_touches,
+        row_number() over (
+            partition by brand, stage, channel order by count(*) desc, campaign
+        ) as campaign_rank
+
+    from touches
+    where campaign is not null
+    group by brand, stage, channel, campaign
+
+),
+
+top_campaigns as (
+
+    select
+        brand,
+        stage,
+        channel,
+        string_agg(campaign || ' (' || n_touches || ')', ', ' order by campaign_rank) as campaigns
+
+    from campaign_counts
+    where campaign_rank <= 3
+    group by brand, stage, channel
 
 ),
 
@@ -126,14 +159,14 @@ measured as (
         coalesce(crm_stats.touches, 0) + coalesce(mention_stats.mentions, 0) as interactions,
         case
             when stages.next_stage is not null and crm_stats.customers > 0
-                then round(crm_stats.converted_customers / crm_stats.customers, 6)
+                then round(crm_stats.converted_customers / nullif(crm_stats.customers, 0), 6)
         end as conversion_rate,
         round(
             (mention_stats.positive_mentions - mention_stats.negative_mentions)
-            / mention_stats.mentions,
+            / nullif(mention_stats.mentions, 0),
             6
         ) as net_sentiment,
-        round(mention_stats.negative_mentions / mention_stats.mentions, 6) as negative_share
+        round(mention_stats.negative_mentions / nullif(mention_stats.mentions, 0), 6) as negative_share
 
     from cells
     inner join stages
@@ -208,6 +241,7 @@ final as (
         measured.stage_order,
         top_touchpoints.touchpoint,
         top_messages.message,
+        top_campaigns.campaigns,
         stage_goals.goal,
         concat_ws(
             '; ',
@@ -235,6 +269,10 @@ final as (
         on measured.brand = top_messages.brand
         and measured.stage = top_messages.stage
         and measured.channel = top_messages.channel
+    left join top_campaigns
+        on measured.brand = top_campaigns.brand
+        and measured.stage = top_campaigns.stage
+        and measured.channel = top_campaigns.channel
     left join stage_goals
         on measured.stage = stage_goals.stage
     left join rule_matches

@@ -1,6 +1,9 @@
 -- Where customers meet the brand at each stage: CRM touchpoints (customers touched,
--- how many of them went on to the next stage within the window, attribution credit
--- of conversions) and mention sources (mentions).
+-- how many of them went on to the next stage within the step's window, attribution
+-- credit of conversions under six models) and mention sources (touchpoint = the
+-- source's name). Attribution definitions: int_conversion_paths (heuristic models)
+-- and int_touch_credits_markov (data-driven); every model's credits of a brand sum
+-- to its conversions.
 
 with
 
@@ -16,9 +19,15 @@ paths as (
 
 ),
 
+markov as (
+
+    select * from {{ ref('int_touch_credits_markov') }}
+
+),
+
 mentions as (
 
-    select * from {{ ref('int_mentions_scored') }}
+    select * from {{ ref('mentions') }}
 
 ),
 
@@ -68,7 +77,7 @@ mention_cells as (
         brand,
         stage,
         channel,
-        source_type as touchpoint,
+        source as touchpoint,
         count(*) as mentions
 
     from mentions
@@ -100,13 +109,15 @@ final as (
         end as conversions,
         case
             when stages.next_stage is not null and crm_cells.customers > 0
-                then round(crm_cells.conversions / crm_cells.customers, 6)
+                then round(crm_cells.conversions / nullif(crm_cells.customers, 0), 6)
         end as conversion_rate,
         round(coalesce(credits.first_touch, 0), 6) as first_touch,
         round(coalesce(credits.last_touch, 0), 6) as last_touch,
         round(coalesce(credits.linear, 0), 6) as linear,
         round(coalesce(credits.time_decay, 0), 6) as time_decay,
-        round(coalesce(credits.position_based, 0), 6) as position_based
+        round(coalesce(credits.position_based, 0), 6) as position_based,
+        round(coalesce(markov.markov_credit, 0), 6) as markov,
+        round(coalesce(markov.removal_effect, 0), 6) as markov_removal_effect
 
     from cells
     inner join stages
@@ -126,6 +137,11 @@ final as (
         and cells.stage = credits.stage
         and cells.channel = credits.channel
         and cells.touchpoint = credits.touchpoint
+    left join markov
+        on cells.brand = markov.brand
+        and cells.stage = markov.stage
+        and cells.channel = markov.channel
+        and cells.touchpoint = markov.touchpoint
 
 )
 

@@ -1,0 +1,120 @@
+-- The keyword map: every topic customers talk about, per brand, by frequency and
+-- tonality — how many mentions, how positive or negative, where in the journey,
+-- and whether it is growing (last 7 days against the 7 before, at the brand's
+-- newest mention). Customers' voice only: the brand's own posts are left out.
+
+with
+
+mentions as (
+
+    select * from {{ ref('mentions') }}
+    where author_role != 'brand'
+
+),
+
+brand_latest as (
+
+    select
+        brand,
+        max({{ utc_date('published_at') }}) as latest_day,
+        count(*) as brand_mentions
+
+    from mentions
+    group by brand
+
+),
+
+by_topic as (
+
+    select
+        mentions.brand,
+        unnest(mentions.topics) as topic,
+        mentions.stage,
+        mentions.sentiment,
+        mentions.sentiment_score,
+        {{ utc_date('mentions.published_at') }} as day
+
+    from mentions
+
+),
+
+stage_counts as (
+
+    select
+        brand,
+        topic,
+        stage,
+        count(*) as n_mentions
+
+    from by_topic
+    group by brand, topic, stage
+    qualify row_number() over (partition by brand, topic order by count(*) desc, stage) = 1
+
+),
+
+aggregated as (
+
+    select
+        by_topic.brand,
+        by_topic.topic,
+        count(*) as mentions,
+        count(*) filter (where by_topic.sentiment = 'positive') as positive,
+        count(*) filter (where by_topic.sentiment = 'neutral') as neutral,
+        count(*) filter (where by_topic.sentiment = 'negative') as negative,
+        avg(by_topic.sentiment_score) as mean_sentiment_score,
+        count(*) filter (where by_topic.day > brand_latest.latest_day - 7) as mentions_last_7d,
+        count(*) filter (
+            where by_topic.day <= brand_latest.latest_day - 7
+            and by_topic.day > brand_latest.latest_day - 14
+        ) as mentions_prior_7d,
+        min(by_topic.day) as first_seen_date,
+        max(by_topic.day) as last_seen_date
+
+    from by_topic
+    inner join brand_latest
+        on by_topic.brand = brand_latest.brand
+    group by by_topic.brand, by_topic.topic
+
+),
+
+final as (
+
+    select
+        aggregated.brand,
+        aggregated.topic,
+        row_number() over (
+            partition by aggregated.brand order by aggregated.mentions desc, aggregated.topic
+        ) as frequency_rank,
+        aggregated.mentions,
+        round(aggregated.mentions / nullif(brand_latest.brand_mentions, 0), 6) as share_of_mentions,
+        aggregated.positive,
+        aggregated.neutral,
+        aggregated.negative,
+        round((aggregated.positive - aggregated.negative) / nullif(aggregated.mentions, 0), 6) as net_sentiment,
+        round(aggregated.negative / nullif(aggregated.mentions, 0), 6) as negative_share,
+        round(aggregated.mean_sentiment_score, 6) as mean_sentiment_score,
+        case
+            when (aggregated.positive - aggregated.negative) / nullif(aggregated.mentions, 0) >= 0.2 then 'positive'
+            when (aggregated.positive - aggregated.negative) / nullif(aggregated.mentions, 0) <= -0.2 then 'negative'
+            when aggregated.positive > 0 and aggregated.negative > 0
+                and least(aggregated.positive, aggregated.negative) >= 0.25 * aggregated.mentions
+                then 'mixed'
+            else 'neutral'
+        end as tonality,
+        stage_counts.stage as top_stage,
+        aggregated.mentions_last_7d,
+        aggregated.mentions_prior_7d,
+        aggregated.first_seen_date,
+        aggregated.last_seen_date
+
+    from aggregated
+    inner join brand_latest
+        on aggregated.brand = brand_latest.brand
+    inner join stage_counts
+        on aggregated.brand = stage_counts.brand
+        and aggregated.topic = stage_counts.topic
+
+)
+
+select * from final
+order by brand, frequency_rank
