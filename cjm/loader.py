@@ -33,18 +33,31 @@ def _content_columns(entity: str) -> list[str]:
 def sync_config(con: duckdb.DuckDBPyConnection, config: Config) -> None:
     """Mirror the journey settings into config.* so dbt reads them as sources."""
     stages = config.stages
-    window = stages.conversion_window_days
-    conversion_stage = (
-        "purchase" if "purchase" in stages.order else stages.order[min(2, len(stages.order) - 1)]
-    )
     settings = {
-        "conversion_window_days": str(window),
-        "conversion_stage": conversion_stage,
+        "conversion_window_days": str(stages.conversion_window_days),
+        # per-step windows: conversion_window_days.<from stage>
+        **{f"conversion_window_days.{s}": str(d) for s, d in stages.step_windows_days.items()},
+        "conversion_stage": stages.resolved_conversion_stage,
+        "period_grains": ",".join(stages.period_grains),
+        "incremental_lookback_hours": str(stages.incremental_lookback_hours),
         "spike_bucket": config.alerts.spike.bucket,
         "spike_window_days": str(config.alerts.spike.window_days),
         "spike_min_count": str(config.alerts.spike.min_count),
         "spike_z": str(config.alerts.spike.z),
-        "attribution_half_life_days": "7",
+        "attribution_half_life_days": str(stages.attribution_half_life_days),
+        # Every configured brand's effective spike rule (defaults + overrides) and the
+        # defaults under '*' for brands outside the config; int_spike_rules_resolved
+        # unpacks it.
+        "spike_rules": json.dumps(
+            [
+                {"brand": "*", **config.alerts.spike.model_dump()},
+                *(
+                    {"brand": b.name, **config.alerts.rule_for(b.name).model_dump()}
+                    for b in config.brands
+                ),
+            ],
+            ensure_ascii=False,
+        ),
     }
     con.begin()
     try:
@@ -59,10 +72,11 @@ def sync_config(con: duckdb.DuckDBPyConnection, config: Config) -> None:
             [[s, i + 1, stages.labels.get(s, s)] for i, s in enumerate(stages.order)],
         )
         con.execute("delete from config.event_stages")
-        con.executemany(
-            "insert into config.event_stages values (?, ?)",
-            [[e.lower(), s] for e, s in stages.event_stages.items()],
-        )
+        if stages.event_stages:  # executemany rejects an empty parameter list
+            con.executemany(
+                "insert into config.event_stages values (?, ?)",
+                [[e.lower(), s] for e, s in stages.event_stages.items()],
+            )
         con.execute("delete from config.settings")
         con.executemany("insert into config.settings values (?, ?)", list(settings.items()))
         con.commit()

@@ -99,15 +99,32 @@ create table if not exists ops.source_state (
     updated_at timestamptz not null
 );
 
+-- One row per incident x notify target x kind (the first alert, then at most one
+-- update): alert_id is a hash of those, so a retried task, a re-run or a backfill can
+-- only find the row it already wrote. The row is written (status pending/sending)
+-- before a message goes out and marked sent/failed after (alerts/state.py).
 create table if not exists ops.alerts (
     alert_id     varchar primary key,
     brand        varchar not null,
-    bucket_start timestamptz not null,
-    sent_to      varchar,
+    bucket_start timestamptz not null,    -- the incident's first spike bucket
+    sent_to      varchar,                 -- the notify target's key (type:airflow_conn or name)
     sent_at      timestamptz,
-    status       varchar,
+    status       varchar,                 -- pending | sending | sent | failed | unknown
     payload      json
 );
+alter table ops.alerts add column if not exists source varchar default 'all';
+alter table ops.alerts add column if not exists kind varchar default 'incident';
+alter table ops.alerts add column if not exists incident_end timestamptz;
+alter table ops.alerts add column if not exists target_type varchar;
+alter table ops.alerts add column if not exists language varchar;
+alter table ops.alerts add column if not exists negative_mentions bigint;
+alter table ops.alerts add column if not exists baseline double;
+alter table ops.alerts add column if not exists threshold double;
+alter table ops.alerts add column if not exists attempts integer default 0;
+alter table ops.alerts add column if not exists rounds integer default 0;
+alter table ops.alerts add column if not exists last_error varchar;
+alter table ops.alerts add column if not exists created_at timestamptz;
+alter table ops.alerts add column if not exists updated_at timestamptz;
 
 create table if not exists config.brands (
     brand      varchar primary key,

@@ -1,0 +1,20 @@
+-- Negative-mention spikes per brand × source × hour (or day), with the brand total
+-- as source 'all': where a spike came from, judged by the same detector per source.
+
+with
+
+scored as (
+
+    select * from {{ ref('int_negative_buckets_scored') }}
+
+),
+
+final as (
+
+    select *
+    from scored
+
+)
+
+select * from final
+order by brand, source, bucket_start
