@@ -33,8 +33,26 @@ def synthetic_mentions(n: int, seed: int = 7) -> pa.Table:
     """Contract-shaped mentions; realistic sizes, not realistic text."""
     rng = np.random.default_rng(seed)
     start = datetime(2026, 1, 1, tzinfo=UTC)
-    words = np.array(["finly", "app", "card", "support", "fees", "great", "slow", "не", "работает",
-                      "спасибо", "банк", "перевод", "delay", "refund", "love", "hate"])
+    words = np.array(
+        [
+            "finly",
+            "app",
+            "card",
+            "support",
+            "fees",
+            "great",
+            "slow",
+            "не",
+            "работает",
+            "спасибо",
+            "банк",
+            "перевод",
+            "delay",
+            "refund",
+            "love",
+            "hate",
+        ]
+    )
     texts = [" ".join(rng.choice(words, size=12)) for _ in range(min(n, 5000))]
     ids = [str(i) for i in range(n)]
     schema = landing_schema("mention")
@@ -48,8 +66,9 @@ def synthetic_mentions(n: int, seed: int = 7) -> pa.Table:
         "author": [f"user{i % 997}" for i in range(n)],
         "title": [None] * n,
         "text": [texts[i % len(texts)] for i in range(n)],
-        "published_at": [start + timedelta(seconds=int(s))
-                         for s in rng.integers(0, 86400 * 300, size=n)],
+        "published_at": [
+            start + timedelta(seconds=int(s)) for s in rng.integers(0, 86400 * 300, size=n)
+        ],
         "fetched_at": [start] * n,
         "language": ["en"] * n,
         "brand": ["Finly"] * n,
@@ -71,14 +90,27 @@ def bench_load(n: int, workdir: Path) -> dict[str, Any]:
     passed = workdir / "passed.parquet"
     pq.write_table(table, passed)
     manifest = {
-        "entity": "mention", "source": "bench", "run_id": "bench", "passed_path": str(passed),
-        "rows_extracted": n, "rows_duplicate": 0, "rows_in": n, "rows_passed": n,
-        "rows_quarantined": 0, "success": True, "failed_expectations": {},
-        "validation_seconds": 0.0, "validated_at": datetime.now(UTC).isoformat(), "cursor": None,
+        "entity": "mention",
+        "source": "bench",
+        "run_id": "bench",
+        "passed_path": str(passed),
+        "rows_extracted": n,
+        "rows_duplicate": 0,
+        "rows_in": n,
+        "rows_passed": n,
+        "rows_quarantined": 0,
+        "success": True,
+        "failed_expectations": {},
+        "validation_seconds": 0.0,
+        "validated_at": datetime.now(UTC).isoformat(),
+        "cursor": None,
     }
     plain_db = duckdb.connect(str(workdir / "plain.duckdb"))
-    t_plain, _ = _timed(lambda: plain_db.execute(
-        f"create table m as select * exclude (_row, _errors) from read_parquet('{passed}')"))
+    t_plain, _ = _timed(
+        lambda: plain_db.execute(
+            f"create table m as select * exclude (_row, _errors) from read_parquet('{passed}')"
+        )
+    )
     plain_db.close()
     con = duckdb.connect(str(workdir / "ours.duckdb"))
     ensure_schema(con)
@@ -106,43 +138,78 @@ def bench_validation(n: int) -> dict[str, Any]:
     t_gx, outcome = _timed(lambda: validate_frame("mention", df, now=now))
     con = duckdb.connect()
     con.register("b", df)
-    t_sql, _ = _timed(lambda: con.execute(
-        """select count(*) filter (where mention_id is null or native_id is null
+    t_sql, _ = _timed(
+        lambda: con.execute(
+            """select count(*) filter (where mention_id is null or native_id is null
                   or text is null or trim(text) = '' or published_at is null
                   or published_at > ?::timestamptz + interval 1 hour or _errors is not null
                   or source_type not in ('rss','telegram','snscrape','crm_api','file')),
                   count(*) - count(distinct mention_id)
-           from b""", [now]).fetchall())
+           from b""",
+            [now],
+        ).fetchall()
+    )
     con.close()
-    return {"rows": n, "gx_s": round(t_gx, 3), "sql_s": round(t_sql, 3),
-            "gx_vs_sql": round(t_gx / max(t_sql, 1e-6), 1), "passed": outcome.rows_passed}
+    return {
+        "rows": n,
+        "gx_s": round(t_gx, 3),
+        "sql_s": round(t_sql, 3),
+        "gx_vs_sql": round(t_gx / max(t_sql, 1e-6), 1),
+        "passed": outcome.rows_passed,
+    }
 
 
-def bench_refresh(config_path: str, workdir: Path) -> dict[str, Any]:
-    """Step costs of a full refresh, then of a refresh with nothing new (incremental)."""
+def bench_refresh(config_path: str, workdir: Path, demo: bool) -> dict[str, Any]:
+    """Step costs of a full refresh, then of a refresh with nothing new (incremental).
+
+    A benchmark must never page anyone: alerts go to the demo's local receiver on the
+    demo config and are skipped on any other config.
+    """
     from cjm.pipeline import run_refresh
 
     os.environ.setdefault("CJM_CUSTOMER_KEY_SECRET", "bench-only")
     wh = workdir / "refresh" / "warehouse.duckdb"
-    t1, first = _timed(lambda: run_refresh(config_path, str(wh)))
-    t2, second = _timed(lambda: run_refresh(config_path, str(wh)))
-    return {"first_run": {"total_s": round(t1, 2), **first.steps},
-            "second_run": {"total_s": round(t2, 2), **second.steps},
-            "rows": {k: v.get("extracted") for k, v in first.sources.items()}}
+    alert_step = None
+    if demo:
+        from alerts.demo_receiver import run_demo_alerts
+
+        def alert_step(cfg: Any, warehouse: str | None) -> Any:
+            return run_demo_alerts(cfg, warehouse, out=workdir / "alerts.jsonl")
+
+    t1, first = _timed(lambda: run_refresh(config_path, str(wh), alert_step=alert_step))
+    t2, second = _timed(lambda: run_refresh(config_path, str(wh), alert_step=alert_step))
+    return {
+        "first_run": {"total_s": round(t1, 2), **first.steps},
+        "second_run": {"total_s": round(t2, 2), **second.steps},
+        "rows": {k: v.get("extracted") for k, v in first.sources.items()},
+    }
 
 
-def run_bench(config_path: str, rows: int, out: Path | None = None) -> dict[str, Any]:
+def run_bench(
+    config_path: str,
+    rows: int,
+    out: Path | None = None,
+    demo: bool = False,
+    sections_seeds: int = 3,
+) -> dict[str, Any]:
     from rich.console import Console
     from rich.table import Table
 
     console = Console()
     with tempfile.TemporaryDirectory(prefix="cjm-bench-") as tmp:
         work = Path(tmp)
+        from alerts.bench import run_spike_bench
+        from enrichment.bench import run_enrichment_bench
+        from extractors.bench import bench_sources
+
         results = {
             "machine": {"cpus": os.cpu_count()},
-            "refresh": bench_refresh(config_path, work),
+            "refresh": bench_refresh(config_path, work, demo),
             "load": bench_load(rows, work),
             "validation": bench_validation(rows),
+            "sources": bench_sources(),
+            "enrichment": run_enrichment_bench(),
+            "spikes": run_spike_bench(seeds=sections_seeds),
         }
     t = Table(title="cjm bench")
     t.add_column("what")

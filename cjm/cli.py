@@ -10,6 +10,8 @@ import argparse
 import logging
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from cjm.config import DEFAULT_CONFIG, DEFAULT_WAREHOUSE, ConfigError, load_config
@@ -38,6 +40,10 @@ def _setup_logging(verbose: bool) -> None:
     else:
         logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     _quiet_libraries()
+    if not verbose:
+        # `cjm run` prints one line per step itself; the per-task log lines would repeat it.
+        for name in ("cjm", "expectations", "extractors"):
+            logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
@@ -54,7 +60,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run(args: argparse.Namespace, config_path: str) -> int:
+def _run(args: argparse.Namespace, config_path: str, **kwargs: object) -> int:
     from cjm.contracts import MissingSecretError
     from cjm.pipeline import run_refresh
 
@@ -62,7 +68,7 @@ def _run(args: argparse.Namespace, config_path: str) -> int:
         print(f"[{step}] {msg}", flush=True)
 
     try:
-        report = run_refresh(config_path, args.warehouse, on_step=on_step)
+        report = run_refresh(config_path, args.warehouse, on_step=on_step, **kwargs)
     except ConfigError as exc:
         print(f"{exc.path}: {'; '.join(exc.errors)}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -80,14 +86,53 @@ def cmd_run(args: argparse.Namespace) -> int:
     return _run(args, args.config)
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
-    """The bundled demo: offline sources, a demo key for hashing, the CJM table printed."""
+@contextmanager
+def demo_sources(warehouse: str) -> Iterator[str]:
+    """The demo's live-format sources on 127.0.0.1 for the duration of a block.
+
+    The server (RSS, t.me/s pages, a CRM API) lives only for this run; its URL, a
+    per-run CRM token and the folder of the remaining file export reach the config
+    through the environment (`${CJM_DEMO_BASE_URL}` etc. in config/demo.yml).
+    """
+    import secrets
+
+    from cjm.demo.server import DemoServer
+    from cjm.warehouse import warehouse_path
+
     os.environ.setdefault("CJM_CUSTOMER_KEY_SECRET", "demo-only-not-a-secret")
-    config = args.config if args.config_given else str(DEMO_CONFIG)
-    code = _run(args, config)
+    # Next to the warehouse, so the file source's cursor sees the same file on a re-run.
+    workdir = warehouse_path(warehouse).resolve().parent / "demo_sources"
+    with DemoServer(PROJECT_ROOT, token=secrets.token_urlsafe(24), workdir=workdir) as server:
+        saved = {k: os.environ.get(k) for k in server.env()}
+        os.environ.update(server.env())
+        try:
+            yield server.base_url
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """The bundled demo: live-format sources, a demo key, alerts to a local receiver,
+    and the CJM table printed."""
+    from alerts.demo_receiver import run_demo_alerts
     from cjm.show import print_cjm
     from cjm.warehouse import warehouse_path
 
+    config = args.config if args.config_given else str(DEMO_CONFIG)
+    received = warehouse_path(args.warehouse).resolve().parent / "demo_alerts.jsonl"
+
+    def alert_step(cfg: object, warehouse: str | None) -> object:
+        return run_demo_alerts(cfg, warehouse, out=received)
+
+    with demo_sources(args.warehouse) as base_url:
+        print(f"[demo] sources served on {base_url}", flush=True)
+        code = _run(args, config, alert_step=alert_step)
+    if received.exists():
+        print(f"[demo] alerts received by the local webhook: {received}")
     if warehouse_path(args.warehouse).exists():
         print_cjm(warehouse_path(args.warehouse))
     return code
@@ -97,7 +142,17 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from cjm.bench import run_bench
 
     config = args.config if args.config_given else str(DEMO_CONFIG)
-    run_bench(config, rows=args.rows, out=Path(args.out) if args.out else None)
+    out = Path(args.out) if args.out else None
+    if args.config_given:
+        run_bench(config, rows=args.rows, out=out)
+    else:  # the demo config reads its live sources from the local demo server
+        import tempfile
+
+        with (
+            tempfile.TemporaryDirectory(prefix="cjm-bench-src-") as tmp,
+            demo_sources(str(Path(tmp) / "warehouse.duckdb")),
+        ):
+            run_bench(config, rows=args.rows, out=out, demo=True)
     return 0
 
 

@@ -36,18 +36,25 @@ def dbt_env(warehouse: Path) -> dict[str, str]:
 
 
 def dbt_build(
-    warehouse: Path, select: list[str] | None = None, target_path: Path | None = None,
+    warehouse: Path,
+    select: list[str] | None = None,
+    target_path: Path | None = None,
     quiet: bool = False,
 ) -> dict[str, Any]:
     warehouse = Path(warehouse).resolve()
     log_dir = warehouse.parent / "logs"
     target = Path(target_path or warehouse.parent / "dbt_target")
     args = [
-        dbt_executable(), "build",
-        "--project-dir", str(PROJECT_DIR),
-        "--profiles-dir", str(PROJECT_DIR),
-        "--log-path", str(log_dir),
-        "--target-path", str(target),
+        dbt_executable(),
+        "build",
+        "--project-dir",
+        str(PROJECT_DIR),
+        "--profiles-dir",
+        str(PROJECT_DIR),
+        "--log-path",
+        str(log_dir),
+        "--target-path",
+        str(target),
     ]
     if quiet or not sys.stdout.isatty():
         args.append("--quiet")

@@ -25,6 +25,7 @@ class RunReport:
     failures: dict[str, str] = field(default_factory=dict)  # source/step → one line
     dbt: dict[str, Any] = field(default_factory=dict)
     published: dict[str, Any] = field(default_factory=dict)
+    alerts: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -41,11 +42,18 @@ def needs_customer_secret(config: Config) -> bool:
     )
 
 
+def _default_alerts(config: Config, warehouse: str | None) -> Any:
+    from alerts import run_alerts
+
+    return run_alerts(config, warehouse)
+
+
 def run_refresh(
     config_path: str | None,
     warehouse: str | None,
     run_id: str | None = None,
     on_step: Callable[[str, str], None] | None = None,
+    alert_step: Callable[[Config, str | None], Any] | None = _default_alerts,
 ) -> RunReport:
     """extract → validate → load → dbt build → publish; a failing source fails alone."""
     config = load_config(config_path)
@@ -106,6 +114,18 @@ def run_refresh(
     say("dbt build", f"{report.dbt['nodes']} in {report.dbt['seconds']} s")
     report.published = timed("publish", lambda: tasks.publish(config_path, warehouse))
     say("publish", f"{len(report.published['rows'])} marts → {report.published['duckdb']}")
+    if alert_step is not None:
+        summary = timed("alerts", lambda: alert_step(config, warehouse))
+        report.alerts = summary.to_dict()
+        say(
+            "alerts",
+            f"{report.alerts.get('incidents')} incident(s), sent "
+            f"{report.alerts.get('sent')}, failed {report.alerts.get('failed')}",
+        )
+        if summary.failed:
+            report.failures["alerts"] = (
+                f"{summary.failed} delivery(ies) failed after retries; recorded in ops.alerts"
+            )
     runs_dir = Path(tasks.landing_root(config, warehouse)) / "_runs"
     runs_dir.mkdir(parents=True, exist_ok=True)
     (runs_dir / f"{tasks.Landing(runs_dir, '', run_id).stem}.json").write_text(

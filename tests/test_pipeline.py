@@ -45,7 +45,7 @@ def test_refresh_fills_raw_ops_and_every_mart(refreshed) -> None:
         assert rin == passed + quarantined, source
         assert extracted == rin + dup, source
         assert passed == ins + upd + unch, source
-    assert set(report.steps) == {"extract", "validate", "load", "dbt build", "publish"}
+    assert set(report.steps) == {"extract", "validate", "load", "dbt build", "publish", "alerts"}
 
 
 def test_customer_ids_are_hashed_not_stored(refreshed) -> None:
@@ -134,22 +134,38 @@ def test_bad_input_is_quarantined_with_reasons(tmp_path: Path) -> None:
     wh = tmp_path / "warehouse.duckdb"
     report = run_refresh(str(FIXTURES / "bad" / "config.yml"), str(wh))
     for source, exp in expected.items():
-        counts = rows(wh, """select rows_extracted, rows_duplicate, rows_in, rows_passed,
+        counts = rows(
+            wh,
+            """select rows_extracted, rows_duplicate, rows_in, rows_passed,
                                     rows_quarantined
-                             from ops.validation_runs where source = ?""", [source])
+                             from ops.validation_runs where source = ?""",
+            [source],
+        )
         c = exp["counts"]
-        assert counts == [(c["rows_extracted"], c["rows_duplicate"], c["rows_in"],
-                           c["rows_passed"], c["rows_quarantined"])], source
-        got = dict(rows(wh, "select row_ref, lower(reason) from ops.quarantine where source = ?",
-                        [source]))
+        assert counts == [
+            (
+                c["rows_extracted"],
+                c["rows_duplicate"],
+                c["rows_in"],
+                c["rows_passed"],
+                c["rows_quarantined"],
+            )
+        ], source
+        got = dict(
+            rows(wh, "select row_ref, lower(reason) from ops.quarantine where source = ?", [source])
+        )
         want_refs = {f"{exp['file']}:{line}" for line in exp["quarantined"]}
         assert {ref.rsplit("/", 1)[-1] for ref in got} == want_refs, source
         for line, word in exp["quarantined"].items():
             reason = next(r for ref, r in got.items() if ref.endswith(f"{exp['file']}:{line}"))
             assert word.lower() in reason, (source, line, reason)
         table = "raw.mentions" if source != "bad_crm" else "raw.crm_events"
-        loaded = [r[0] for r in rows(wh, f"select native_id from {table} where source = ? "
-                                         "order by 1", [source])]
+        loaded = [
+            r[0]
+            for r in rows(
+                wh, f"select native_id from {table} where source = ? order by 1", [source]
+            )
+        ]
         assert loaded == sorted(exp["passed_ids"]), source
         assert report.sources[source]["off_brand"] == c["rows_off_brand"]
     # Quarantined records keep their values: nothing is lost.
