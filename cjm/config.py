@@ -516,6 +516,18 @@ class Publish(_Model):
     parquet_dir: str | None = None
     postgres: PostgresTarget | None = None
 
+    @field_validator("postgres")
+    @classmethod
+    def _postgres_not_yet(cls, v: PostgresTarget | None) -> PostgresTarget | None:
+        # Refused rather than ignored: a user who configures it must not believe BI
+        # reads PostgreSQL while nothing is written there.
+        if v is not None:
+            raise ValueError(
+                "publishing to PostgreSQL is not implemented yet; remove it and "
+                "point BI at the published DuckDB file or Parquet files"
+            )
+        return v
+
 
 class Paths(_Model):
     landing: str | None = None  # default: <warehouse folder>/landing

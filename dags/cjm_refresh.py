@@ -39,6 +39,8 @@ from airflow.sdk import Asset, TriggerRule, dag, get_current_context, task, task
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
 
+from cjm.marts import MART_TABLES
+
 # Paths only: reading environment variables here is cheap and does no I/O. They are
 # made absolute because tasks run with an unpredictable working directory and the
 # committed dbt profile needs an absolute DuckDB path.
@@ -84,17 +86,6 @@ WAREHOUSE_QUEUE = os.environ.get("CJM_WAREHOUSE_QUEUE", "default")
 # What readers consume: the BI copy, swapped in whole by publish. Downstream DAGs
 # schedule on these (or on `Asset.ref(name=...)`), never on the dbt tables being
 # rebuilt, so they only ever see a finished refresh.
-MART_TABLES = (
-    "mentions",
-    "stage_conversion",
-    "sentiment",
-    "touchpoints",
-    "cjm",
-    "communication_map",
-    "negative_spikes",
-    "negative_spikes_by_source",
-    "keyword_map",
-)
 BI_MART_ASSETS = [
     Asset(name=f"cjm.bi.marts.{table}", uri=f"duckdb://cjm/bi/marts/{table}", group="cjm")
     for table in MART_TABLES

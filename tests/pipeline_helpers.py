@@ -6,19 +6,11 @@ from pathlib import Path
 
 import duckdb
 
+from cjm.marts import MART_TABLES
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
-MARTS = [
-    "mentions",
-    "stage_conversion",
-    "sentiment",
-    "touchpoints",
-    "cjm",
-    "communication_map",
-    "negative_spikes",
-    "negative_spikes_by_source",
-    "keyword_map",
-]
+MARTS = list(MART_TABLES)
 
 
 def snapshot(

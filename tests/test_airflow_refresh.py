@@ -20,21 +20,12 @@ import duckdb
 import pytest
 
 from cjm.airflow_env import run_dag_test
+from cjm.marts import MART_TABLES
 from tests.airflow_fixtures import FIXTURE_CONFIG, AirflowHome, airflow_home
 
 __all__ = ["airflow_home"]  # re-exported so pytest finds the fixture
 
-MARTS = (
-    "mentions",
-    "stage_conversion",
-    "sentiment",
-    "touchpoints",
-    "cjm",
-    "communication_map",
-    "negative_spikes",
-    "negative_spikes_by_source",
-    "keyword_map",
-)
+MARTS = MART_TABLES
 # Generous: ~2 min on an idle 2-core machine, several times that when it is busy.
 TIMEOUT_SECONDS = 1200
 

@@ -14,21 +14,12 @@ from typing import Any
 
 import pytest
 
+from cjm.marts import MART_TABLES
 from tests.airflow_fixtures import AirflowHome, airflow_home, describe_dags
 
 __all__ = ["airflow_home"]  # re-exported so pytest finds the fixture
 
-MARTS = (
-    "mentions",
-    "stage_conversion",
-    "sentiment",
-    "touchpoints",
-    "cjm",
-    "communication_map",
-    "negative_spikes",
-    "negative_spikes_by_source",
-    "keyword_map",
-)
+MARTS = MART_TABLES
 WAREHOUSE_POOL = "cjm_warehouse"
 
 
