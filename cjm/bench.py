@@ -185,6 +185,63 @@ def bench_refresh(config_path: str, workdir: Path, demo: bool) -> dict[str, Any]
     }
 
 
+def _get(d: dict[str, Any], *path: str) -> Any:
+    for key in path:
+        if not isinstance(d, dict) or key not in d:
+            return None
+        d = d[key]
+    return d
+
+
+def summary_table(results: dict[str, Any]) -> Any:
+    """The figures a reader compares; the full detail goes to --out as JSON."""
+    from rich.table import Table
+
+    r = results
+    rows: list[tuple[str, str, Any]] = []
+    for run in ("first_run", "second_run"):
+        steps = _get(r, "refresh", run) or {}
+        label = "refresh (demo, full)" if run == "first_run" else "refresh (nothing new)"
+        rows.append((label, "seconds by step", ", ".join(f"{k} {v:.2f}" for k, v in steps.items())))
+    rows += [
+        ("load", "upsert / plain CTAS", _get(r, "load", "first_vs_plain")),
+        ("load", "identical re-load / plain CTAS", _get(r, "load", "again_vs_plain")),
+        ("load", "rows/s (upsert)", _get(r, "load", "rows_per_s_first")),
+        ("validation", "GX / same checks in SQL", _get(r, "validation", "gx_vs_sql")),
+        ("sources", "rss records/s", _get(r, "sources", "rss", "records_per_s")),
+        ("sources", "crm_api records/s", _get(r, "sources", "crm_api", "records_per_s")),
+    ]
+    for lang in ("ru", "en"):
+        q = _get(r, "enrichment", "quality", lang) or {}
+        rows.append((f"enrichment {lang}", "sentiment macro-F1", q.get("sentiment_macro_f1")))
+        rows.append((f"enrichment {lang}", "mean(pos F1, neg F1)", q.get("pos_neg_mean_f1")))
+        rows.append((f"enrichment {lang}", "stage macro-F1", q.get("stage_macro_f1")))
+    rows += [
+        (
+            "enrichment en",
+            "VADER sentiment macro-F1 (same set)",
+            _get(r, "enrichment", "quality", "en", "vader_sentiment_macro_f1"),
+        ),
+        (
+            "enrichment",
+            "mentions/s (one core)",
+            _get(r, "enrichment", "speed", "warm_mentions_per_s"),
+        ),
+        (
+            "spikes",
+            "precision / recall",
+            f"{_get(r, 'spikes', 'precision')} / {_get(r, 'spikes', 'recall')}",
+        ),
+        ("spikes", "median delay (hours)", _get(r, "spikes", "median_delay_hours")),
+    ]
+    table = Table(title="cjm bench (ratios measured side by side in this run)")
+    for col in ("section", "metric", "value"):
+        table.add_column(col)
+    for section, metric, value in rows:
+        table.add_row(section, metric, "—" if value is None else str(value))
+    return table
+
+
 def run_bench(
     config_path: str,
     rows: int,
@@ -193,7 +250,6 @@ def run_bench(
     sections_seeds: int = 3,
 ) -> dict[str, Any]:
     from rich.console import Console
-    from rich.table import Table
 
     console = Console()
     with tempfile.TemporaryDirectory(prefix="cjm-bench-") as tmp:
@@ -211,12 +267,7 @@ def run_bench(
             "enrichment": run_enrichment_bench(),
             "spikes": run_spike_bench(seeds=sections_seeds),
         }
-    t = Table(title="cjm bench")
-    t.add_column("what")
-    t.add_column("result")
-    for section, values in results.items():
-        t.add_row(section, json.dumps(values, ensure_ascii=False))
-    console.print(t)
+    console.print(summary_table(results))
     if out:
         out.write_text(json.dumps(results, indent=2), encoding="utf-8")
     return results
