@@ -40,6 +40,7 @@ mentions as (
 
     select * from {{ ref('mentions') }}
     where author_role != 'brand'
+        and not is_repost  -- stories, not copies
 
 ),
 

@@ -13,6 +13,8 @@ touches as (
 mentions as (
 
     select * from {{ ref('mentions') }}
+    -- stories, not copies: a repost counts once, on its original
+    where not is_repost
 
 ),
 

@@ -1,18 +1,19 @@
--- One row per story: reposts of the same story are folded into the earliest record
--- (reposts / citations / reposted_by_sources say how far it travelled).
+-- One row per mention (the contract's grain, so every record joins by mention_id and
+-- hourly volumes stay whole). Reposts of the same story point at the earliest record
+-- (story_id, is_repost); the original carries reposts / citations /
+-- reposted_by_sources. Count stories with `where not is_repost` (the other marts do).
 --
 -- Incremental by difference: the expensive part (scoring) is already incremental in
 -- int_mentions_enriched; here only rows whose values changed are rewritten
--- (delete+insert on mention_id), and the post-hook drops rows that stopped being an
--- original (a late-arriving earlier copy of the same story). A rebuild from scratch
--- gives the same rows.
+-- (delete+insert on mention_id; a late-arriving earlier copy of a story changes the
+-- is_repost of the later ones, which rewrites them). A rebuild from scratch gives the
+-- same rows.
 {{
     config(
         materialized='incremental',
         unique_key='mention_id',
         incremental_strategy='delete+insert',
         on_schema_change='sync_all_columns',
-        post_hook="delete from {{ this }} where mention_id not in (select mention_id from {{ ref('int_mentions_scored') }} where not is_repost)",
     )
 }}
 
@@ -40,6 +41,8 @@
     'author_role',
     'nps_signal',
     'is_ironic',
+    'story_id',
+    'is_repost',
     'reposts',
     'citations',
     'reposted_by_sources',
@@ -52,7 +55,6 @@ with
 scored as (
 
     select * from {{ ref('int_mentions_scored') }}
-    where not is_repost
 
 ),
 

@@ -13,6 +13,8 @@ mentions as (
         {{ utc_date('published_at') }} as day
 
     from {{ ref('mentions') }}
+    -- stories, not copies: a repost counts once, on its original
+    where not is_repost
 
 ),
 

@@ -28,6 +28,8 @@ markov as (
 mentions as (
 
     select * from {{ ref('mentions') }}
+    -- stories, not copies: a repost counts once, on its original
+    where not is_repost
 
 ),
 
