@@ -12,6 +12,7 @@ import glob
 import hashlib
 import json
 import math
+import re
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -52,6 +53,35 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+_ISO_DATE_START = re.compile(r"^\d{4}-\d{2}-\d{2}")
+
+
+def _parse_iso_like(s: str) -> datetime:
+    """ISO-8601, plus the near-ISO and RFC 2822 forms exports really contain.
+
+    Strict ISO first. Then strings that start with a year-month-day date but put the
+    offset after a space (``2015-02-24 11:35:52 -0800``, common in tweet exports),
+    and RFC 2822 dates (``Tue, 24 Feb 2015 11:35:52 +0000``). Day-first or
+    month-first dates stay errors: guessing their order would corrupt data silently.
+    """
+    try:
+        return datetime.fromisoformat(s)
+    except ValueError:
+        pass
+    if _ISO_DATE_START.match(s):
+        from dateutil import parser
+
+        return parser.parse(s, dayfirst=False, yearfirst=True)
+    if "," in s[:5]:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            return parsedate_to_datetime(s)
+        except (TypeError, ValueError, IndexError) as exc:
+            raise ValueError(s) from exc
+    raise ValueError(s)
+
+
 def parse_timestamp(
     value: Any, fmt: str | None, tz: ZoneInfo
 ) -> tuple[datetime | None, str | None]:
@@ -65,8 +95,8 @@ def parse_timestamp(
         if not s:
             return None, "missing"
         try:
-            dt = datetime.strptime(s, fmt) if fmt else datetime.fromisoformat(s)
-        except ValueError:
+            dt = datetime.strptime(s, fmt) if fmt else _parse_iso_like(s)
+        except (ValueError, OverflowError):
             expected = f"format {fmt!r}" if fmt else "ISO-8601"
             return None, f"{s!r} does not match {expected}"
     if dt.tzinfo is None:

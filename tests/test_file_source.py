@@ -165,3 +165,24 @@ def test_cursor_skips_unchanged_files(tmp_path: Path) -> None:
     a.write_text("id,body,date,who\n1,finly edited,03.09.2026 10:00,x\n", encoding="utf-8")
     third = run(tmp_path, MENTION_CSV, cursor=first.cursor)
     assert sorted(x["native_id"] for x in rows(third)) == ["1", "2"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("2015-02-24 11:35:52 -0800", datetime(2015, 2, 24, 19, 35, 52, tzinfo=UTC)),
+        ("2015-02-24T11:35:52.000+0000", datetime(2015, 2, 24, 11, 35, 52, tzinfo=UTC)),
+        ("Tue, 24 Feb 2015 11:35:52 +0000", datetime(2015, 2, 24, 11, 35, 52, tzinfo=UTC)),
+        ("2026-09-07 12:00:00", datetime(2026, 9, 7, 12, 0, tzinfo=UTC)),
+        ("2026-13-45T99:00:00Z", None),
+        ("07.09.2026 10:00", None),  # day-first without a format: refused, never guessed
+    ],
+)
+def test_timestamps_without_a_format(raw: str, expected: datetime | None) -> None:
+    from zoneinfo import ZoneInfo
+
+    from extractors.file_source import parse_timestamp
+
+    got, err = parse_timestamp(raw, None, ZoneInfo("UTC"))
+    assert got == expected
+    assert (err is None) == (expected is not None)
