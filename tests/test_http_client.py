@@ -64,7 +64,8 @@ def test_429_waits_for_retry_after_seconds(httpserver: HTTPServer) -> None:
         assert c.get(httpserver.url_for("/rl")).text == "ok"
     elapsed = time.perf_counter() - started
     # Retry-After says 1 s; the backoff alone would have waited ~0.01 s.
-    assert 0.95 <= elapsed < 3, elapsed
+    # Upper bounds are loose on purpose: they catch 'waited the hour', not slowness.
+    assert 0.95 <= elapsed < 10, elapsed
     assert c.total_waited == pytest.approx(1.0)
 
 
@@ -76,7 +77,7 @@ def test_retry_after_is_capped(httpserver: HTTPServer) -> None:
     started = time.perf_counter()
     with client(retry=RetryPolicy(max_tries=3, backoff=0.01, max_wait=0.2)) as c:
         assert c.get(httpserver.url_for("/rl")).text == "ok"
-    assert 0.18 <= time.perf_counter() - started < 1.5
+    assert 0.18 <= time.perf_counter() - started < 10
     assert c.total_waited == pytest.approx(0.2)
 
 
@@ -90,7 +91,7 @@ def test_retry_after_as_http_date(httpserver: HTTPServer) -> None:
     with client() as c:
         assert c.get(httpserver.url_for("/rl")).text == "ok"
     # The date has whole seconds: the wait is between 1 and 2 s.
-    assert 0.9 <= time.perf_counter() - started < 3
+    assert 0.9 <= time.perf_counter() - started < 10
 
 
 def test_parse_retry_after() -> None:
@@ -118,7 +119,7 @@ def test_total_wait_is_bounded(httpserver: HTTPServer) -> None:
     started = time.perf_counter()
     with client(retry=policy) as c, pytest.raises(ExtractError, match="gave up after 4 tries"):
         c.get(httpserver.url_for("/events"))
-    assert time.perf_counter() - started < 2
+    assert time.perf_counter() - started < 10
     assert c.total_waited == pytest.approx(0.3)
 
 

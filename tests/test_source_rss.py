@@ -308,7 +308,7 @@ def test_feed_429_honours_retry_after(httpserver: HTTPServer) -> None:
     url = serve(httpserver, "/rss.xml", "finly_rss2.xml")
     started = time.perf_counter()
     assert run(url).table.num_rows == 3
-    assert 0.95 <= time.perf_counter() - started < 4
+    assert 0.95 <= time.perf_counter() - started < 10
 
 
 def test_feed_404_is_fatal_with_a_clear_message(httpserver: HTTPServer) -> None:
