@@ -92,7 +92,22 @@ class _SourceBase(_Model):
     enabled: bool = True
 
 
-class RssSource(_SourceBase):
+class _HttpSource(_SourceBase):
+    """What every HTTP source shares (extractors/http.py): timeouts in seconds; transient
+    failures (429, 5xx, timeouts, dropped connections) are retried up to `max_tries`
+    times with exponential backoff from `backoff_seconds`, each pause capped at
+    `max_wait_seconds` (Retry-After included), all pauses together at
+    `max_total_wait_seconds`."""
+
+    timeout_connect: float = Field(default=10.0, gt=0)
+    timeout_read: float = Field(default=30.0, gt=0)
+    max_tries: int = Field(default=5, ge=1)
+    backoff_seconds: float = Field(default=1.0, ge=0)
+    max_wait_seconds: float = Field(default=60.0, ge=0)
+    max_total_wait_seconds: float = Field(default=300.0, ge=0)
+
+
+class RssSource(_HttpSource):
     type: Literal["rss"]
     url: str  # a feed, or a search feed with `{query}` (filled with brand keywords)
     channel: str = "media"
@@ -101,16 +116,6 @@ class RssSource(_SourceBase):
     query_join: str | None = None
     # Entry ids remembered in the cursor so a re-read feed yields only new entries.
     seen_max: int = Field(default=5000, ge=10)
-    # HTTP behaviour (extractors/http.py): timeouts in seconds; transient failures (429,
-    # 5xx, timeouts, dropped connections) are retried up to `max_tries` times with
-    # exponential backoff from `backoff_seconds`, each pause capped at `max_wait_seconds`
-    # (Retry-After included), all pauses together at `max_total_wait_seconds`.
-    timeout_connect: float = Field(default=10.0, gt=0)
-    timeout_read: float = Field(default=30.0, gt=0)
-    max_tries: int = Field(default=5, ge=1)
-    backoff_seconds: float = Field(default=1.0, ge=0)
-    max_wait_seconds: float = Field(default=60.0, ge=0)
-    max_total_wait_seconds: float = Field(default=300.0, ge=0)
 
 
 def _check_base_url(value: str) -> str:
@@ -257,7 +262,7 @@ class Pagination(_Model):
         return self
 
 
-class CrmApiSource(_SourceBase):
+class CrmApiSource(_HttpSource):
     type: Literal["crm_api"]
     url: str
     auth: SecretRef | None = None
@@ -278,16 +283,6 @@ class CrmApiSource(_SourceBase):
     constants: dict[str, Any] = Field(default_factory=dict)
     timestamp_format: str | None = None  # strftime; ISO-8601 (or epoch numbers) when absent
     timezone: str = "UTC"  # for timestamps without an offset
-    # HTTP behaviour (extractors/http.py): timeouts in seconds; transient failures (429,
-    # 5xx, timeouts, dropped connections) are retried up to `max_tries` times with
-    # exponential backoff from `backoff_seconds`, each pause capped at `max_wait_seconds`
-    # (Retry-After included), all pauses together at `max_total_wait_seconds`.
-    timeout_connect: float = Field(default=10.0, gt=0)
-    timeout_read: float = Field(default=30.0, gt=0)
-    max_tries: int = Field(default=5, ge=1)
-    backoff_seconds: float = Field(default=1.0, ge=0)
-    max_wait_seconds: float = Field(default=60.0, ge=0)
-    max_total_wait_seconds: float = Field(default=300.0, ge=0)
 
     @field_validator("columns")
     @classmethod

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -24,8 +25,12 @@ class DbtBuildFailed(RuntimeError):
 
 
 def dbt_executable() -> str:
-    candidate = Path(sys.executable).parent / "dbt"
-    return str(candidate) if candidate.exists() else "dbt"
+    """The dbt next to this interpreter (the project venv), else the one on PATH.
+
+    Airflow and `cjm` are often started as `.venv/bin/...` without the venv on PATH.
+    """
+    sibling = Path(sys.executable).with_name("dbt")
+    return str(sibling) if sibling.exists() else shutil.which("dbt") or "dbt"
 
 
 def dbt_env(warehouse: Path) -> dict[str, str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,23 +33,21 @@ class Landing:
         name = f"{self.stem}.parquet" if kind == "extracted" else f"{self.stem}.{kind}.{suffix}"
         return self.dir / name
 
-    def write_table(self, kind: str, table: pa.Table) -> Path:
+    def _replace(self, kind: str, write: Callable[[Path], object]) -> Path:
+        """Write under a temp name, then rename: readers never see half a file."""
         target = self.path(kind)
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        pq.write_table(table, tmp, compression="zstd")
+        write(tmp)
         os.replace(tmp, target)
         return target
 
+    def write_table(self, kind: str, table: pa.Table) -> Path:
+        return self._replace(kind, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
+
     def write_manifest(self, kind: str, data: dict[str, Any]) -> Path:
-        target = self.path(kind)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        tmp.write_text(
-            json.dumps(data, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
-        )
-        os.replace(tmp, target)
-        return target
+        text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
+        return self._replace(kind, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
     def read_manifest(self, kind: str) -> dict[str, Any] | None:
         p = self.path(kind)

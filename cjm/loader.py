@@ -216,8 +216,3 @@ def _jsonable(v: Any) -> Any:
     if isinstance(v, np.generic):
         return v.item()
     return v
-
-
-def get_cursor(con: duckdb.DuckDBPyConnection, source: str) -> str | None:
-    row = con.execute("select cursor from ops.source_state where source = ?", [source]).fetchone()
-    return row[0] if row else None

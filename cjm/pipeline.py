@@ -13,6 +13,7 @@ from typing import Any
 from cjm import tasks
 from cjm.config import Config, CrmApiSource, FileSource, load_config
 from cjm.contracts import customer_key_secret
+from cjm.landing import safe_run_id
 
 log = logging.getLogger("cjm")
 
@@ -128,7 +129,5 @@ def run_refresh(
             )
     runs_dir = Path(tasks.landing_root(config, warehouse)) / "_runs"
     runs_dir.mkdir(parents=True, exist_ok=True)
-    (runs_dir / f"{tasks.Landing(runs_dir, '', run_id).stem}.json").write_text(
-        report.to_json(), encoding="utf-8"
-    )
+    (runs_dir / f"{safe_run_id(run_id)}.json").write_text(report.to_json(), encoding="utf-8")
     return report

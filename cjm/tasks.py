@@ -25,8 +25,6 @@ from cjm.warehouse import open_warehouse, warehouse_path
 
 log = logging.getLogger("cjm")
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
 
 class AllRowsRejected(RuntimeError):
     """Every row of a batch failed validation: the source (or its mapping) is broken."""

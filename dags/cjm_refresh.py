@@ -28,8 +28,6 @@ manual only), `CJM_REFRESH_RETRIES`.
 from __future__ import annotations
 
 import os
-import shutil
-import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -39,6 +37,7 @@ from airflow.sdk import Asset, TriggerRule, dag, get_current_context, task, task
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
 
+from cjm.dbt_build import dbt_executable
 from cjm.marts import MART_TABLES
 
 # Paths only: reading environment variables here is cheap and does no I/O. They are
@@ -50,17 +49,6 @@ WAREHOUSE = str(
     Path(os.environ.get("CJM_WAREHOUSE", REPO_ROOT / "data" / "warehouse.duckdb")).resolve()
 )
 DBT_PROJECT_DIR = Path(os.environ.get("CJM_DBT_PROJECT_DIR", REPO_ROOT / "dbt_project")).resolve()
-
-
-def _dbt_executable() -> str:
-    """The dbt next to this interpreter (the project venv), else the one on PATH.
-
-    Even with the in-process dbtRunner, Cosmos checks that a dbt executable exists
-    before rendering, and Airflow is often started as `.venv/bin/airflow` without
-    the venv on PATH.
-    """
-    sibling = Path(sys.executable).with_name("dbt")
-    return str(sibling) if sibling.exists() else shutil.which("dbt") or "dbt"
 
 
 def _schedule() -> str | None:
@@ -169,7 +157,8 @@ def cjm_refresh() -> None:
             # dbtRunner in the task process: no second Python start-up per model
             # (measured under `dags test`: ~1.3 s per model task vs ~6 s as a subprocess).
             invocation_mode=InvocationMode.DBT_RUNNER,
-            dbt_executable_path=_dbt_executable(),
+            # Cosmos checks that a dbt executable exists even with the in-process runner.
+            dbt_executable_path=dbt_executable(),
         ),
         render_config=RenderConfig(
             # dbt ls renders the graph; Cosmos caches its output keyed on a hash of the

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from cjm.config import Config
+from cjm.contracts import CRM_EVENT_SCHEMA
 
 BRAND = "Acme"
 START = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday
@@ -154,21 +155,8 @@ def generate(n_customers: int, days: int = 90, seed: int = 20261125) -> Journeys
     return Journeys(events=events, customers=customers)
 
 
-RAW_COLUMNS = [
-    "event_id",
-    "source",
-    "native_id",
-    "customer_key",
-    "brand",
-    "event_type",
-    "channel",
-    "touchpoint",
-    "campaign",
-    "message",
-    "occurred_at",
-    "amount",
-    "run_id",
-]
+# The crm_event contract without attributes (the planted journeys carry none).
+RAW_COLUMNS = [name for name in CRM_EVENT_SCHEMA.names if name != "attributes"]
 
 
 def insert_events(con: Any, events: pd.DataFrame, loaded_at: datetime) -> None:

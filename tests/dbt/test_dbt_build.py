@@ -19,19 +19,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from cjm.marts import MART_TABLES
 from cjm.warehouse import open_warehouse
 
 DBT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
-MARTS = (
-    "mentions",
-    "stage_conversion",
-    "sentiment",
-    "keyword_map",
-    "touchpoints",
-    "cjm",
-    "communication_map",
-    "negative_spikes",
-)
+MARTS = MART_TABLES
 STAGES = ("awareness", "consideration", "purchase", "usage", "loyalty")
 
 
