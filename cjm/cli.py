@@ -57,6 +57,21 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         f"{args.config}: OK — {len(config.brands)} brand(s), {len(config.sources)} source(s), "
         f"stages {' → '.join(config.stages.order)}"
     )
+    # How mentions will be read for this journey, so a user sees which cues their stage
+    # names got (by name, by position or as mapped) before a run, not after.
+    from enrichment.stages import resolve, seed_catalogue
+
+    cues = resolve(config.stages.order, config.stages.stage_cues, seed_catalogue())
+    packs = config.enrichment.topic_packs
+    print(f"stage cues: {cues.describe()}")
+    print(
+        "topic packs: "
+        + (", ".join(packs) if packs is not None else "all (set enrichment.topic_packs to pick)")
+        + "".join(
+            f"; {brand}: {', '.join(p)}"
+            for brand, p in config.enrichment.topic_packs_by_brand.items()
+        )
+    )
     return 0
 
 

@@ -8,6 +8,7 @@ id); a literal token in the YAML is rejected.
 
 from __future__ import annotations
 
+import csv
 import os
 import re
 from pathlib import Path
@@ -377,6 +378,11 @@ class Stages(_Model):
     # out of order. Late events (an old occurred_at) need none: the watermark is the
     # load time. 0 suits the single loader (one DuckDB writer, load times increase).
     incremental_lookback_hours: float = Field(default=0.0, ge=0)
+    # Which cue sets of seeds/stage_cues.csv speak for a configured stage, e.g.
+    # {lead: [awareness, consideration], approved: [approval]}. Stages left out get the
+    # cue set of their own name, else the standard sets by position (first ↔ awareness …
+    # last ↔ loyalty); see enrichment/stages.py. Checked against the seed when loaded.
+    stage_cues: dict[str, list[str]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _stages_known(self) -> Stages:
@@ -384,6 +390,7 @@ class Stages(_Model):
             raise ValueError("order: a stage is listed twice")
         for what, stages in (
             ("labels", self.labels),
+            ("stage_cues", self.stage_cues),
             ("event_stages", self.event_stages.values()),
             ("step_windows_days", self.step_windows_days),
             ("conversion_stage", [self.conversion_stage] if self.conversion_stage else []),
@@ -498,6 +505,21 @@ class Alerts(_Model):
         return SpikeRule.model_validate({**self.spike.model_dump(), **self.brands.get(brand, {})})
 
 
+class EnrichmentSettings(_Model):
+    """How mentions are read, beyond the seeds: which topic packs apply.
+
+    Topic keywords come in packs (the `pack` column of seeds/topic_keywords.csv:
+    general, banking, telecom, retail, airlines, …). None = every pack: a new user who
+    has not chosen sees every topic the seeds know (each tag traceable to its keyword)
+    rather than topics silently missing; naming packs removes other domains' readings
+    (a bank's "задержка перевода" is not an airline delay). Checked against the seed.
+    """
+
+    topic_packs: list[str] | None = None
+    # brand name → its packs, for configs that follow brands of different domains
+    topic_packs_by_brand: dict[str, list[str]] = Field(default_factory=dict)
+
+
 class PostgresTarget(_Model):
     airflow_conn: str | None = None
     dsn_env: str | None = None
@@ -532,6 +554,7 @@ class Config(_Model):
     brands: list[Brand] = Field(min_length=1)
     sources: list[Source] = Field(min_length=1)
     stages: Stages = Field(default_factory=Stages)
+    enrichment: EnrichmentSettings = Field(default_factory=EnrichmentSettings)
     alerts: Alerts = Field(default_factory=Alerts)
     publish: Publish = Field(default_factory=Publish)
     paths: Paths = Field(default_factory=Paths)
@@ -551,6 +574,11 @@ class Config(_Model):
                 raise ValueError(
                     f"sources[{i}].brand: {s.brand!r} is not one of brands {sorted(brands)}"
                 )
+        unknown = sorted(set(self.enrichment.topic_packs_by_brand) - brands)
+        if unknown:
+            raise ValueError(
+                f"enrichment.topic_packs_by_brand: {unknown} are not brands {sorted(brands)}"
+            )
         return self
 
     def resolve(self, path: str) -> Path:
@@ -601,13 +629,43 @@ def parse_config(
     if base_dir is not None and "base_dir" not in data:
         data = {**data, "base_dir": str(base_dir)}
     try:
-        return Config.model_validate(data)
+        config = Config.model_validate(data)
     except ValidationError as exc:
         errors = []
         for err in exc.errors():
             msg = err["msg"].removeprefix("Value error, ")
             errors.append(f"{_loc_to_path(tuple(err['loc']), data)}: {msg}")
         raise ConfigError(path, errors) from None
+    seed_errors = rule_seed_errors(config)
+    if seed_errors:
+        raise ConfigError(path, seed_errors)
+    return config
+
+
+def rule_seed_errors(config: Config) -> list[str]:
+    """What the config asks of the rule seeds that they cannot give: a configured stage
+    without stage cues (its mentions would silently go elsewhere) or an unknown topic
+    pack. One line per problem, each starting with its YAML path."""
+    from enrichment.rules import GENERAL_PACK, SEEDS_DIR
+    from enrichment.stages import resolve, seed_catalogue
+
+    stages = config.stages
+    errors = list(resolve(stages.order, stages.stage_cues, seed_catalogue()).errors)
+    with (SEEDS_DIR / "topic_keywords.csv").open(encoding="utf-8", newline="") as fh:
+        known = {(row.get("pack") or "").strip() or GENERAL_PACK for row in csv.DictReader(fh)}
+    picks = [("enrichment.topic_packs", config.enrichment.topic_packs or [])]
+    picks += [
+        (f"enrichment.topic_packs_by_brand.{brand}", packs)
+        for brand, packs in config.enrichment.topic_packs_by_brand.items()
+    ]
+    for where, packs in picks:
+        for i, pack in enumerate(packs):
+            if pack not in known:
+                errors.append(
+                    f"{where}[{i}]: no topic pack {pack!r} in seeds/topic_keywords.csv "
+                    f"(known: {', '.join(sorted(known))})"
+                )
+    return errors
 
 
 def config_base_dir(path: Path) -> Path:

@@ -45,6 +45,14 @@ def sync_config(con: duckdb.DuckDBPyConnection, config: Config) -> None:
         "spike_min_count": str(config.alerts.spike.min_count),
         "spike_z": str(config.alerts.spike.z),
         "attribution_half_life_days": str(stages.attribution_half_life_days),
+        # How mentions are read (int_mentions_enriched): the explicit stage → cue sets
+        # mapping and the topic packs ('*' = all brands; null = every pack).
+        "stage_cues": json.dumps(stages.stage_cues, ensure_ascii=False, sort_keys=True),
+        "topic_packs": json.dumps(
+            {"*": config.enrichment.topic_packs, **config.enrichment.topic_packs_by_brand},
+            ensure_ascii=False,
+            sort_keys=True,
+        ),
         # Every configured brand's effective spike rule (defaults + overrides) and the
         # defaults under '*' for brands outside the config; int_spike_rules_resolved
         # unpacks it.

@@ -14,6 +14,7 @@ dbt-duckdb then applies the batch with delete+insert on `mention_id`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,6 +22,8 @@ import pyarrow as pa
 
 from enrichment.rules import RULE_SEEDS, RuleSet, rules_hash
 from enrichment.scorer import BrandInfo, Enricher
+from enrichment.stages import catalogue as cue_catalogue
+from enrichment.stages import resolve as resolve_stage_cues
 
 SCHEMA = pa.schema(
     [
@@ -75,8 +78,12 @@ def build(
     seeds: Mapping[str, Any],
     this: str | None,
     is_incremental: bool,
+    settings: Any = None,
 ) -> pa.Table:
-    """Score the mentions that need it; returns the batch as an Arrow table."""
+    """Score the mentions that need it; returns the batch as an Arrow table.
+
+    `settings` (stg_config__settings) carries the config's `stages.stage_cues` and
+    topic packs as JSON; absent (an older project file) means the defaults."""
     tables = {name: rows(seeds[name]) for name in RULE_SEEDS}
     rules = RuleSet.from_tables(tables)
     brand_rows = rows(brands)
@@ -86,9 +93,17 @@ def build(
         for r in brand_rows
     ]
     stage_names = [r["stage"] for r in stage_rows]
+    setting = {r["setting_key"]: r["setting_value"] for r in rows(settings)} if settings else {}
+    stage_cues = json.loads(setting.get("stage_cues") or "{}")
+    packs = json.loads(setting.get("topic_packs") or "{}")
+    topic_packs = packs.pop("*", None)
+    cue_map = resolve_stage_cues(stage_names, stage_cues, cue_catalogue(tables["stage_cues"]))
     config = {
         "brands": sorted([b.name, sorted(b.keywords), list(b.languages)] for b in brand_infos),
         "stages": stage_names,
+        # what each stage's cues are and which topic packs apply: a change re-scores
+        "stage_cues": cue_map.as_config(),
+        "topic_packs": [topic_packs, packs],
     }
     current = rules_hash(tables, extra=config)
     default_brand = brand_infos[0].name if len(brand_infos) == 1 else "unknown"
@@ -107,7 +122,14 @@ def build(
                     or todo.updated_at > done.source_updated_at
                 """
             )
-    enricher = Enricher(rules, brand_infos, stage_names)
+    enricher = Enricher(
+        rules,
+        brand_infos,
+        stage_names,
+        stage_cues=stage_cues,
+        topic_packs=topic_packs,
+        topic_packs_by_brand=packs,
+    )
     columns: dict[str, list[Any]] = {field.name: [] for field in SCHEMA}
     for record in rows(todo):
         brand = record["brand"] or default_brand

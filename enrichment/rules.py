@@ -48,6 +48,8 @@ OTHER_SEEDS = ("emoji_lexicon",)
 RULE_SEEDS = (*TERM_SEEDS, *OTHER_SEEDS)
 
 EXACT, INFLECTED, PREFIX = 0, 1, 2
+# the topic pack of a keyword row whose `pack` is empty (and of seeds written before packs)
+GENERAL_PACK = "general"
 
 
 class RulesError(ValueError):
@@ -101,6 +103,9 @@ class Term:
     is_prefix: bool
     n_letters: int
     n_words: int
+    # topic keywords only: the domain pack the row belongs to (`general` when empty), so
+    # a brand's configured packs decide which keywords may tag its mentions
+    pack: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,6 +279,7 @@ class RuleSet:
             is_prefix=is_prefix,
             n_letters=len(" ".join(parts)),
             n_words=len(parts),
+            pack=(_text(row.get("pack")).strip() or GENERAL_PACK) if rule == "topic" else "",
         )
 
     @staticmethod

@@ -27,12 +27,15 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from enrichment.language import LanguageDetector
 from enrichment.rules import Match, RuleSet
+from enrichment.stages import CHURN as CHURN_SET
+from enrichment.stages import catalogue as cue_catalogue
+from enrichment.stages import resolve as resolve_stage_cues
 from enrichment.text import story_keys, tokenize, words
 
 NEGATION_SCALAR = -0.75
@@ -125,20 +128,34 @@ class Enricher:
         rules: RuleSet,
         brands: Sequence[BrandInfo] = (),
         stages: Sequence[str] = ("awareness", "consideration", "purchase", "usage", "loyalty"),
+        stage_cues: Mapping[str, Sequence[str]] | None = None,
+        topic_packs: Sequence[str] | None = None,
+        topic_packs_by_brand: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
+        """`stage_cues`: configured stage → cue sets (config `stages.stage_cues`); the
+        stages it leaves out get cues by name or position (enrichment/stages.py), so a
+        custom journey is never read as the default one. `topic_packs`: the topic packs
+        whose keywords may tag a mention (None = every pack of the seed);
+        `topic_packs_by_brand` overrides them per brand."""
         self.rules = rules
         self.brands = {b.name: b for b in brands}
         self.stages = list(stages)
         self.stage_order = {s: i for i, s in enumerate(self.stages)}
-        self.default_stage = (
-            "awareness" if "awareness" in self.stage_order else (self.stages or [None])[0]
+        self.cue_map = resolve_stage_cues(
+            self.stages, stage_cues, cue_catalogue(rules.tables["stage_cues"])
         )
-        # churn is a journey stage of its own in the cues; when it is not configured it
-        # lands in the last configured stage (where retention is measured) and the NPS
-        # signal keeps the distinction.
-        self.churn_stage = (
-            "churn" if "churn" in self.stage_order else (self.stages[-1] if self.stages else None)
-        )
+        # cue set (the seed's `stage` value) → the configured stage its cues vote for
+        self.cue_stage = self.cue_map.stage_of_set()
+        self.default_stage = self.cue_map.first_stage
+        # churn is a journey stage of its own in the cues; when no configured stage took
+        # the churn cues it lands in the last configured stage (where retention is
+        # measured) and the NPS signal keeps the distinction.
+        self.churn_stage = self.cue_map.churn_stage
+        every_pack = sorted({t.pack for t in rules.terms if t.rule == "topic"})
+        self.topic_packs = frozenset(every_pack if topic_packs is None else topic_packs)
+        self.brand_topic_packs = {
+            name: frozenset(packs) for name, packs in (topic_packs_by_brand or {}).items()
+        }
         languages: list[str] = []
         for brand in brands:
             languages += [lang for lang in brand.languages if lang not in languages]
@@ -280,25 +297,38 @@ class Enricher:
 
     # ------------------------------------------------------------------ the rest
     def _stage(self, matches: list[Match]) -> tuple[str | None, str | None]:
+        """The highest-priority cue decides (ties: the earlier configured stage, churn
+        last, then the earlier cue). A cue votes for the configured stage its cue set is
+        mapped to (`self.cue_map`), so custom stage names get the standard cues too;
+        `journey_stage` is that configured stage, or `churn` for churn cues."""
         best: tuple[int, int, int] | None = None
         journey: str | None = None
         for m in matches:
             if m.term.rule != "stage" or not m.term.label:
                 continue
             label = m.term.label
-            if label == "churn":
-                order = len(self.stages)
-            elif label in self.stage_order:
-                order = self.stage_order[label]
+            if label == CHURN_SET:
+                target, order = CHURN_SET, len(self.stages)
+            elif label in self.cue_stage:
+                target = self.cue_stage[label]
+                order = self.stage_order[target]
             else:
                 continue
             key = (-m.term.priority, order, m.start)
             if best is None or key < best:
-                best, journey = key, label
+                best, journey = key, target
         if journey is None:
             return None, self.default_stage
-        stage = self.churn_stage if journey == "churn" else journey
+        stage = self.churn_stage if journey == CHURN_SET else journey
         return journey, stage
+
+    def _packs_allow(self, match: Match, brand: str | None) -> bool:
+        """Topic keywords count only when their pack is picked for the brand (config
+        `enrichment.topic_packs`): a bank's "задержка перевода" is not an airline delay."""
+        if match.term.rule != "topic":
+            return True
+        packs = self.brand_topic_packs.get(brand or "", self.topic_packs)
+        return match.term.pack in packs
 
     def _author_role(
         self,
@@ -351,7 +381,9 @@ class Enricher:
         text has no letters to judge by."""
         body = "\n".join(part for part in (title, text) if part)
         toks = tokenize(body)
-        matches = _resolve(self.rules.matcher.find(toks.words))
+        matches = _resolve(
+            [m for m in self.rules.matcher.find(toks.words) if self._packs_allow(m, brand)]
+        )
         raw, terms, ironic, per_sentence, emoji_emotions = self._sentiment(body, toks, matches)
         score = _normalise(raw)
         label = _label(score)

@@ -50,6 +50,7 @@ def model(dbt, session):
         mentions=dbt.ref("stg_raw__mentions"),
         brands=dbt.ref("stg_config__brands"),
         stages=dbt.ref("int_stages_sequenced"),
+        settings=dbt.ref("stg_config__settings"),
         seeds=seeds,
         this=str(dbt.this) if dbt.is_incremental else None,
         is_incremental=dbt.is_incremental,
