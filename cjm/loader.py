@@ -74,6 +74,11 @@ def sync_config(con: duckdb.DuckDBPyConnection, config: Config) -> None:
             "insert into config.brands values (?, ?, ?, ?)",
             [[b.name, b.keywords, b.exclude, b.languages] for b in config.brands],
         )
+        con.execute("delete from config.brand_relevance")
+        con.executemany(
+            "insert into config.brand_relevance values (?, ?, ?, ?)",
+            [[b.name, b.context, b.off_topic, b.relevance.min_score] for b in config.brands],
+        )
         con.execute("delete from config.stages")
         con.executemany(
             "insert into config.stages values (?, ?, ?)",

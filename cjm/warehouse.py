@@ -133,6 +133,15 @@ create table if not exists config.brands (
     languages  varchar[]
 );
 
+-- How relevance is judged per brand (cjm.config.Brand context / off_topic /
+-- relevance.min_score); a table of its own so config.brands keeps its four columns.
+create table if not exists config.brand_relevance (
+    brand      varchar primary key,
+    context    varchar[],
+    off_topic  varchar[],
+    min_score  double
+);
+
 create table if not exists config.stages (
     stage       varchar primary key,
     stage_order integer not null,

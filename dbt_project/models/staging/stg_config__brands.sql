@@ -6,19 +6,32 @@ source as (
 
 ),
 
+relevance as (
+
+    select * from {{ source('config', 'brand_relevance') }}
+
+),
+
 renamed as (
 
     select
 
         ---------- ids
-        brand,
+        source.brand,
 
         ---------- strings
-        coalesce(keywords, []::varchar[]) as keywords,
-        coalesce(exclude, []::varchar[]) as exclude_keywords,
-        coalesce(languages, []::varchar[]) as languages
+        coalesce(source.keywords, []::varchar[]) as keywords,
+        coalesce(source.exclude, []::varchar[]) as exclude_keywords,
+        coalesce(source.languages, []::varchar[]) as languages,
+        coalesce(relevance.context, []::varchar[]) as context,
+        coalesce(relevance.off_topic, []::varchar[]) as off_topic,
+
+        ---------- numerics
+        -- the default of cjm.config.Relevance.min_score (enrichment.relevance.DEFAULT_MIN_SCORE)
+        coalesce(relevance.min_score, 0.3) as min_relevance
 
     from source
+    left join relevance on source.brand = relevance.brand
 
 )
 
