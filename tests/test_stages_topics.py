@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import shutil
 import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -143,7 +144,8 @@ def _config(tmp_path: Path, stages: dict[str, object], **extra: object) -> Path:
 
 def _check_config(path: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "cjm"), "check-config", "--config", str(path)],
+        # the real console script of the venv running the tests (.venv/bin/cjm)
+        [str(Path(sys.executable).with_name("cjm")), "check-config", "--config", str(path)],
         capture_output=True,
         text=True,
         check=False,
