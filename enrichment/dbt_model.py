@@ -20,6 +20,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from enrichment.relevance import brand_from_row, guess_languages, relevance
 from enrichment.rules import RULE_SEEDS, RuleSet, rules_hash
 from enrichment.scorer import BrandInfo, Enricher
 from enrichment.stages import catalogue as cue_catalogue
@@ -49,6 +50,11 @@ SCHEMA = pa.schema(
         ("nps_signal", pa.string()),
         ("author_role", pa.string()),
         ("story_keys", pa.list_(pa.string())),
+        # enrichment/relevance.py: is the mention about its brand (not another sense,
+        # market or an ad bot), and why
+        ("relevance", pa.float64()),
+        ("is_relevant", pa.bool_()),
+        ("relevance_evidence", pa.list_(pa.string())),
     ]
 )
 MENTION_COLUMNS = (
@@ -105,6 +111,9 @@ def build(
         "stage_cues": cue_map.as_config(),
         "topic_packs": [topic_packs, packs],
     }
+    relevance_brands = {r["brand"]: brand_from_row(r) for r in brand_rows}
+    # context / off-topic words and min_score change the stored relevance: re-score all
+    config["relevance"] = sorted(repr(b) for b in relevance_brands.values())
     current = rules_hash(tables, extra=config)
     default_brand = brand_infos[0].name if len(brand_infos) == 1 else "unknown"
 
@@ -131,7 +140,10 @@ def build(
         topic_packs_by_brand=packs,
     )
     columns: dict[str, list[Any]] = {field.name: [] for field in SCHEMA}
-    for record in rows(todo):
+    records = rows(todo)
+    bodies = ["\n".join(filter(None, (r["title"], r["text"]))) for r in records]
+    guesses = guess_languages(bodies)  # one batch: the per-text model call is the cost
+    for record, body, guess in zip(records, bodies, guesses, strict=True):
         brand = record["brand"] or default_brand
         result = enricher.enrich(
             record["text"],
@@ -148,6 +160,16 @@ def build(
             rules_hash=current,
             brand=brand,
         )
+        rel_brand = relevance_brands.get(brand)
+        if rel_brand is None:  # a brand no longer configured: nothing to judge it by
+            result.update(relevance=1.0, is_relevant=True, relevance_evidence=[])
+        else:
+            score, evidence = relevance(body, rel_brand, guess)
+            result.update(
+                relevance=score,
+                is_relevant=score >= rel_brand.min_score,
+                relevance_evidence=evidence,
+            )
         for name, values in columns.items():
             values.append(result[name])
     return pa.table(columns, schema=SCHEMA)

@@ -320,16 +320,24 @@ def _word_pattern(words: tuple[str, ...]) -> re.Pattern[str] | None:
 
 class _Compiled(NamedTuple):
     matcher: BrandMatcher
+    unmasked: BrandMatcher  # the same keywords without the exclude phrases
     context: re.Pattern[str] | None
     off_topic: re.Pattern[str] | None
 
 
+@dataclass(frozen=True, slots=True)
+class _Keywords:
+    name: str
+    keywords: tuple[str, ...]
+    exclude: tuple[str, ...] = ()
+
+
 @lru_cache(maxsize=256)
 def _compiled(brand: RelevanceBrand) -> _Compiled:
+    matcher = BrandMatcher([brand])
+    unmasked = BrandMatcher([_Keywords(brand.name, brand.keywords)]) if brand.exclude else matcher
     return _Compiled(
-        BrandMatcher([brand]) if brand.keywords else BrandMatcher([]),
-        _word_pattern(brand.context),
-        _word_pattern(brand.off_topic),
+        matcher, unmasked, _word_pattern(brand.context), _word_pattern(brand.off_topic)
     )
 
 
@@ -374,15 +382,18 @@ def relevance(
 
     `language` is the open-set guess of `guess_language` (preferred: it carries the
     model's certainty), a language code the source gave, or None (no language
-    evidence). A text in which no keyword is found outside the exclude phrases
-    scores 0.
+    evidence). A text whose keywords all sit inside exclude phrases scores 0. A text
+    with no keyword at all got its brand from the source (a brand column, the brand's
+    own channel): the source vouches for it, so it starts from the base score.
     """
     body = text or ""
     compiled = _compiled(brand_info)
     evidence: list[str] = []
     found = compiled.matcher.match(body) if brand_info.keywords else None
-    if brand_info.keywords and found is None:
-        return 0.0, ["no keyword outside the exclude phrases"]
+    if found is None and brand_info.keywords:
+        if brand_info.exclude and compiled.unmasked.match(body) is not None:
+            return 0.0, ["no keyword outside the exclude phrases"]
+        evidence.append("no keyword: brand given by the source")
     keywords = set(found.keywords) if found else set()
     if found:
         evidence.append("keywords: " + ", ".join(found.keywords))

@@ -100,6 +100,14 @@ def test_apple_pie_recipe_is_excluded_or_off_topic() -> None:
     assert score(both, excluded) >= DEFAULT_MIN_SCORE
 
 
+def test_a_brand_given_by_the_source_is_not_zero_without_a_keyword() -> None:
+    # the brand's own channel or a file with a brand column: the source vouches for it
+    text = "Thanks for waiting, the new card design ships next week"
+    value, evidence = relevance(text, replace(APPLE, exclude=("apple pie",)), None)
+    assert value >= DEFAULT_MIN_SCORE
+    assert evidence == ["no keyword: brand given by the source"]
+
+
 def test_context_words_raise_relevance() -> None:
     text = "Apple announced it today"
     with_context = replace(APPLE, context=("app store", "ios"))

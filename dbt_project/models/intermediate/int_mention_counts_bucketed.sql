@@ -9,6 +9,8 @@ with
 mentions as (
 
     select * from {{ ref('int_mentions_scored') }}
+    -- about the brand only (relevance.min_score): an off-topic burst is no incident
+    where is_relevant is not false
 
 ),
 

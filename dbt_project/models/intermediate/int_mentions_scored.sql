@@ -49,6 +49,9 @@ joined as (
         enriched.author_role,
         mentions.matched_keywords,
         enriched.story_keys,
+        enriched.relevance,
+        enriched.is_relevant,
+        enriched.relevance_evidence,
         enriched.rules_hash
 
     from mentions

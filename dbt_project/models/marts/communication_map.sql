@@ -13,8 +13,8 @@ touches as (
 mentions as (
 
     select * from {{ ref('mentions') }}
-    -- stories, not copies: a repost counts once, on its original
-    where not is_repost
+    -- stories, not copies: a repost counts once, on its original; about the brand only
+    where not is_repost and is_relevant is not false
 
 ),
 

@@ -48,6 +48,9 @@
     'reposted_by_sources',
     'matched_keywords',
     'sentiment_terms',
+    'relevance',
+    'is_relevant',
+    'relevance_evidence',
 ] %}
 
 with
