@@ -21,10 +21,12 @@ evidence a user can read and configure, never from per-brand code:
   little (alone they never push a mention under the default threshold; on Sanders
   they are weak signals, see `_spam`).
 
-The function is pure and cheap (a few regex searches); the language guess is the
-expensive part and has a batch form (`guess_languages`) that scores many texts with
-one matrix product, so the dbt model and the evaluation stay well above 20,000
-mentions/s on one core.
+`relevance()` is pure and cheap (a few regex searches, ~25 µs); the language guess is
+the expensive part and has a batch form (`guess_languages`, ~23 µs a tweet) that walks
+many texts through py3langid's automaton at once and scores them with one sparse
+product: together ~21,000 mentions/s on one core, against ~15,000/s for py3langid's
+per-text `classify` alone. `DEFAULT_MIN_SCORE` is also the default of
+cjm.config.Relevance and of stg_config__brands (a test keeps them equal).
 """
 
 from __future__ import annotations

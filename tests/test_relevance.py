@@ -9,6 +9,7 @@ directory, never copied here) and is skipped only when that directory is absent.
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -32,6 +33,7 @@ from enrichment.relevance import (
     relevance,
 )
 
+ROOT = Path(__file__).resolve().parents[1]
 APPLE = RelevanceBrand(
     name="Apple",
     keywords=("apple", "@apple", "#apple", "iphone", "ipad", "mac", "itunes"),
@@ -165,6 +167,8 @@ def test_config_defaults_and_an_exclude_edit_change_the_result() -> None:
     text = "Apple juice and apple pie for breakfast, then cider"
     before = _loaded_brand(base)
     assert before.min_score == DEFAULT_MIN_SCORE == Brand(**base).relevance.min_score
+    staging = ROOT / "dbt_project" / "models" / "staging" / "stg_config__brands.sql"
+    assert f"coalesce(relevance.min_score, {DEFAULT_MIN_SCORE})" in staging.read_text()
     assert relevance(text, before, guess_language(text))[0] >= DEFAULT_MIN_SCORE
     after = _loaded_brand({**base, "exclude": ["apple juice", "apple pie"]})
     assert relevance(text, after, guess_language(text))[0] == 0.0
