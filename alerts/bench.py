@@ -189,12 +189,14 @@ def _write_inputs(con: duckdb.DuckDBPyConnection, streams: list[Stream], rule: S
     con.execute(
         "create or replace table intermediate.int_spike_rules_resolved as select "
         "'*' as brand, ? as spike_bucket, ? as window_days, ? as min_count, ? as z, "
-        "? as min_share, ? as seasonal_weight, ? as cooldown_hours, ? as min_history_days",
+        "? as sustained_z, ? as min_share, ? as seasonal_weight, ? as cooldown_hours, "
+        "? as min_history_days",
         [
             r["bucket"],
             r["window_days"],
             r["min_count"],
             r["z"],
+            r["sustained_z"],
             r["min_share"],
             r["seasonal_weight"],
             r["cooldown_hours"],

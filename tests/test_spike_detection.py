@@ -7,6 +7,8 @@ runs it: the dbt model on a temporary warehouse. One dbt run serves the module.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -18,6 +20,8 @@ from alerts import run_alerts
 from alerts.bench import START, WARMUP_DAYS, Stream, generate_stream, run_detector, score
 from alerts.demo_receiver import DEMO_CONN_ID, demo_receiver
 from cjm.config import SpikeRule, parse_config
+from cjm.dbt_build import PROJECT_DIR, dbt_env, dbt_executable
+from cjm.loader import sync_config
 from cjm.warehouse import open_warehouse
 
 
@@ -44,8 +48,14 @@ def _detections(detected: dict, brand: str) -> list[datetime]:
 def test_planted_spikes_are_found_quickly(detected: dict) -> None:
     per_kind = detected["score"]["per_kind"]
     for kind in ("medium", "small"):
-        assert per_kind[kind]["recall"] == 1.0, per_kind[kind]
+        assert per_kind[kind]["recall"] >= 0.75, per_kind[kind]
         assert per_kind[kind]["median_delay_hours"] <= 1
+    # Every planted incident of two hours or more is found. A single hour at 8 × the
+    # usual negatives may be missed on the medium brand: on real volumes one-hour
+    # bursts of that size are routine (the detector is tuned on NAB realTweets, see
+    # cjm.evaluation.spikes), so one hour needs a larger lift than a lasting rise.
+    missed = detected["score"]["missed"]
+    assert all(m["hours"] == 1 and m["multiplier"] <= 8 for m in missed), missed
     assert detected["score"]["precision"] >= 0.8
 
 
@@ -59,6 +69,121 @@ def test_holiday_dip_is_not_flagged(detected: dict) -> None:
         b for b in _detections(detected, "holiday") if holiday <= b < holiday + timedelta(days=3)
     ]
     assert near == []
+
+
+def _all_negative(
+    brand: str, rng: np.random.Generator, level: float, k: float, days: int = 35
+) -> Stream:
+    """Hourly counts of a brand whose every mention reads negative (real volumes loaded
+    through a `file` source), with a daily rhythm and gamma-Poisson (negative-binomial,
+    shape k) noise: the smaller k, the burstier."""
+    hours = days * 24
+    t = np.arange(hours)
+    profile = 0.4 + 1.2 * np.exp(-(((t % 24 - 15) / 4.0) ** 2))
+    counts = rng.poisson(level * profile / profile.mean() * rng.gamma(k, 1 / k, hours))
+    return Stream(brand, "all negative", counts.copy(), counts.copy())
+
+
+def _lift(stream: Stream, start_hour: int, factors: list[float]) -> None:
+    for i, f in enumerate(factors):
+        h = start_hour + i
+        stream.negatives[h] = stream.mentions[h] = int(stream.negatives[h] * f + 0.5)
+
+
+@pytest.fixture(scope="module")
+def all_negative(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[tuple]]:
+    """Over-dispersed all-negative streams through the dbt detector in one run: a bursty
+    one with nothing planted, a real lift on the same kind of stream, and a steady one
+    with a large spike followed by a decaying tail."""
+    rng = np.random.default_rng(20150226)
+    bursty = _all_negative("bursty", rng, 150.0, k=2.0)
+    lifted = _all_negative("lifted", rng, 150.0, k=2.0)
+    _lift(lifted, 30 * 24 + 9, [6.0] * 6)  # six hours at 6 ×, from day 30 09:00
+    tail = _all_negative("tail", rng, 150.0, k=30.0)
+    _lift(tail, 30 * 24 + 9, [15.0, 15.0, 15.0])  # day 30 09:00-11:00 at 15 ×
+    for after in (10, 17):  # echoes at 19:00 and 02:00, beyond the 6 h cooldown
+        _lift(tail, 30 * 24 + 9 + after, [5.0])
+    wh = tmp_path_factory.mktemp("all_negative")
+    run_detector(wh, [bursty, lifted, tail], SpikeRule())
+    with duckdb.connect(str(wh / "bench.duckdb"), read_only=True) as con:
+        rows = con.execute(
+            "select brand, bucket_start at time zone 'UTC', is_spike, is_aftershock, "
+            "incident_start at time zone 'UTC' from intermediate.int_negative_buckets_scored "
+            "where source = 'all' order by brand, bucket_start"
+        ).fetchall()
+    out: dict[str, list[tuple]] = {}
+    for brand, *rest in rows:
+        out.setdefault(brand, []).append(tuple(rest))
+    return out
+
+
+def _incidents(rows: list[tuple]) -> list[datetime]:
+    return sorted({r[3] for r in rows if r[1]})
+
+
+def test_bursty_over_dispersed_stream_stays_quiet(all_negative: dict) -> None:
+    # gamma(2) noise: single hours of 3-5 × the usual count are normal here
+    assert _incidents(all_negative["bursty"]) == []
+
+
+def test_a_lasting_lift_on_a_bursty_stream_fires(all_negative: dict) -> None:
+    # 6 × for six hours: no single hour stands out of gamma(2) noise, the three-hour
+    # sum does once the lift has lasted (here by its third hour)
+    start = START + timedelta(days=30, hours=9)
+    incidents = _incidents(all_negative["lifted"])
+    assert len(incidents) == 1 and start <= incidents[0] <= start + timedelta(hours=2)
+
+
+def test_the_decaying_tail_of_a_spike_is_not_a_new_incident(all_negative: dict) -> None:
+    start = START + timedelta(days=30, hours=9)
+    rows = {r[0]: r for r in all_negative["tail"]}
+    assert _incidents(all_negative["tail"]) == [start]
+    for after in (10, 17):  # loud enough to fire alone, but smaller and within a day
+        echo = rows[start + timedelta(hours=after)]
+        assert echo[1:3] == (False, True), echo
+
+
+def test_python_defaults_and_the_sql_fallback_agree(tmp_path: Path) -> None:
+    """The loader writes every rule as JSON (setting spike_rules); a warehouse without
+    it falls back to constants in int_spike_rules_resolved / int_settings_resolved.
+    Both must resolve to SpikeRule's defaults."""
+    defaults = SpikeRule().model_dump()
+    columns = [c for c in defaults if c != "bucket"]
+    query = (
+        f"select spike_bucket, {', '.join(columns)} from intermediate.int_spike_rules_resolved "
+        "where brand = '*'"
+    )
+
+    def resolve(wh: Path) -> None:  # dbt run, not build: the marts' tests need the marts
+        args = [
+            dbt_executable(), "run", "--quiet", "--select", "+int_spike_rules_resolved",
+            "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
+            "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs"),
+        ]  # fmt: skip
+        proc = subprocess.run(
+            args, env={**os.environ, **dbt_env(wh)}, capture_output=True, text=True, check=False
+        )
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+
+    bare = tmp_path / "bare.duckdb"
+    with open_warehouse(bare):
+        pass  # config.settings exists and is empty
+    resolve(bare)
+    loaded = tmp_path / "loaded.duckdb"
+    config = parse_config(
+        {
+            "brands": [{"name": "Acme", "keywords": ["acme"]}],
+            "sources": [{"name": "x", "type": "rss", "url": "http://127.0.0.1/rss"}],
+        }
+    )
+    with open_warehouse(loaded) as con:
+        sync_config(con, config)
+    resolve(loaded)
+    for wh in (bare, loaded):
+        with duckdb.connect(str(wh), read_only=True) as con:
+            row = con.execute(query).fetchone()
+        got = dict(zip(["bucket", *columns], row, strict=True))
+        assert got == defaults, wh.name
 
 
 def _demo_like(tmp: Path) -> Path:

@@ -10,19 +10,44 @@
 --                           non-negative mentions)
 --   The seasonal median follows daily and weekly rhythm and ignores past spikes and
 --   holiday dips (medians); the share term follows growth of total volume, so more
---   mentions at the same negative share raise the expectation instead of firing.
--- spread    = greatest(1.4826 × the same blend of the two MADs,
---                      sqrt(greatest(expected, mean of the same hour of day)), 1):
---   robust spread, floored by Poisson noise (of the mean: skewed counts have a median
---   below it) so an all-zero history does not make 1 a spike.
--- threshold = greatest(min_count, expected + z × spread), or, when the last three
---   buckets together exceed their summed expectation by z × sqrt(sum of spread²)
---   (a sustained rise), the count that passes that test, but at least
---   greatest(min_count, expected + spread)
--- is_spike  = enough history and negative_mentions >= threshold and
---             negative_share >= min_share
+--   mentions at the same negative share raise the expectation instead of firing. (When
+--   every mention is negative the share term is 0 and the seasonal median decides.)
+-- Over-dispersion: real mention counts are bursty, their noise grows with the level
+--   (negative-binomial-like: sd ∝ expected, not √expected). So the detector works on
+--   the log lift  e = ln((negatives + 5) / (expected + 5))  and measures its spread
+--   on the series itself: log_spread = √((1.4826 × MAD of e over the previous
+--   window_days of buckets)² + max(expected, 1) / (expected + 5)²), the measured
+--   spread plus the Poisson noise of a log count added as variances (var ln NB(mu, k)
+--   ≈ 1/k + 1/mu). A bursty brand (a normal day already has 5× hours) needs a larger
+--   lift than a steady one; the +5 keeps single mentions on tiny brands from counting
+--   as huge lifts.
+-- threshold = the negatives this bucket needs: the lower of
+--               single:    (expected + 5) × exp(z × log_spread) − 5
+--               sustained: what the last three buckets' sum still needs, (expected_3 +
+--                          15) × exp(sustained_z × log_spread_3) − 15 − the other two
+--                          buckets' negatives (the sum of log lift e3 and its spread as
+--                          above; a rise that lasts shows in the sum before any single
+--                          hour stands out), but at least this bucket's third of the
+--                          sum's excess, so the hours after a spike cannot ride on it;
+--             and at least min_count.
+-- candidate = enough history (min_history_days), negatives >= threshold and share >=
+--             min_share.
+-- is_aftershock = a candidate that would open a new incident (the previous candidate
+--             is more than cooldown_hours back) but is no larger than a candidate of
+--             the previous 24 hours: the decaying tail of an incident is not news.
+-- is_spike  = candidate and not is_aftershock.
+-- score = e / log_spread (how many spreads the hour's log lift is); spread = the log
+--   spread in counts, (expected + 5) × (exp(log_spread) − 1).
 -- Incidents: spike buckets no more than cooldown_hours after the previous spike
 -- bucket of the same series share the first one's incident_start.
+--
+-- Defaults (cjm.config.SpikeRule) are measured on human-labelled real volumes
+-- (cjm.evaluation.spikes, NAB realTweets).
+
+{#- the +5 of the log lift: see above -#}
+{%- set log_offset = 5 %}
+{#- hours after a candidate in which a smaller one is an after-shock -#}
+{%- set aftershock_hours = 24 %}
 
 with
 
@@ -46,6 +71,7 @@ brand_rules as (
         coalesce(own.window_days, fallback.window_days) as window_days,
         coalesce(own.min_count, fallback.min_count) as min_count,
         coalesce(own.z, fallback.z) as z,
+        coalesce(own.sustained_z, fallback.sustained_z) as sustained_z,
         coalesce(own.min_share, fallback.min_share) as min_share,
         coalesce(own.seasonal_weight, fallback.seasonal_weight) as seasonal_weight,
         coalesce(own.cooldown_hours, fallback.cooldown_hours) as cooldown_hours,
@@ -134,8 +160,6 @@ windowed as (
     select
         *,
         median(negative_mentions) over same_hour_of_day as day_median,
-        mad(negative_mentions) over same_hour_of_day as day_mad,
-        avg(negative_mentions) over same_hour_of_day as day_mean,
         count(*) over same_hour_of_day as history_days,
         median(negative_mentions) over same_hour_of_week as week_median,
         sum(negative_mentions) over trailing_window as window_negative_mentions,
@@ -181,34 +205,17 @@ expected as (
 
 ),
 
-scored as (
+lifted as (
 
     select
         *,
         greatest(seasonal_baseline, share_baseline) as baseline,
-        greatest(
-            1.4826 * coalesce(day_mad, 0),
-            sqrt(greatest(seasonal_baseline, share_baseline, coalesce(day_mean, 0))),
-            1.0
-        ) as spread
-
-    from expected
-
-),
-
-sustained as (
-
-    select
-        *,
-        greatest(min_count, baseline + z * spread) as single_threshold,
-        -- the last three buckets together: a sustained rise that no single bucket
-        -- shows clearly (signal × 3, noise × √3)
+        -- the last three buckets summed (a lift that lasts shows in the sum first)
         sum(negative_mentions) over last_three as negative_mentions_3,
-        sum(baseline) over last_three as baseline_3,
-        sqrt(sum(spread * spread) over last_three) as spread_3,
+        sum(greatest(seasonal_baseline, share_baseline)) over last_three as baseline_3,
         count(*) over last_three as buckets_3
 
-    from scored
+    from expected
     window last_three as (
         partition by brand, source
         order by bucket_at
@@ -217,29 +224,62 @@ sustained as (
 
 ),
 
+log_lifted as (
+
+    select
+        *,
+        ln((negative_mentions + {{ log_offset }})
+            / (baseline + {{ log_offset }})) as log_lift,
+        ln((negative_mentions_3 + 3 * {{ log_offset }})
+            / (baseline_3 + 3 * {{ log_offset }})) as log_lift_3
+
+    from lifted
+
+),
+
+dispersed as (
+
+    select
+        *,
+        -- the series' own spread of log lifts over the previous window_days (MAD:
+        -- earlier spikes barely move it) and the Poisson noise of a log count, added
+        -- as variances (var ln NB(mu, k) ≈ 1/k + 1/mu): a short or all-zero history
+        -- must not make a few mentions a spike, nor may small counts be read as lifts
+        sqrt(
+            coalesce(power(1.4826 * mad(log_lift) over trailing_window, 2), 0)
+            + greatest(baseline, 1) / power(baseline + {{ log_offset }}, 2)
+        ) as log_spread,
+        sqrt(
+            coalesce(power(1.4826 * mad(log_lift_3) over trailing_window, 2), 0)
+            + greatest(baseline_3, 1) / power(baseline_3 + 3 * {{ log_offset }}, 2)
+        ) as log_spread_3
+
+    from log_lifted
+    window trailing_window as (
+        partition by brand, source
+        order by bucket_at
+        rows between window_days * buckets_per_day preceding and 1 preceding
+    )
+
+),
+
 flagged as (
 
     select
         *,
-        -- the count that makes this bucket a spike: the single-bucket threshold, or
-        -- less when the previous two buckets were already elevated
+        -- the single-bucket test: negatives this bucket needs on its own
+        (baseline + {{ log_offset }}) * exp(z * log_spread)
+            - {{ log_offset }} as single_needed,
+        -- the three-bucket test: negatives the last three buckets need together
         case
             when buckets_3 = 3
-                then least(
-                    single_threshold,
-                    greatest(
-                        min_count,
-                        baseline + spread,
-                        baseline_3 + z * spread_3 - (negative_mentions_3 - negative_mentions)
-                    )
-                )
-            else single_threshold
-        end as threshold,
-        (negative_mentions - baseline) / spread as score,
+                then (baseline_3 + 3 * {{ log_offset }}) * exp(sustained_z * log_spread_3)
+                    - 3 * {{ log_offset }}
+        end as sum_needed,
         negative_mentions / nullif(mentions, 0) as negative_share,
         history_days >= min_history_days as has_baseline
 
-    from sustained
+    from dispersed
 
 ),
 
@@ -247,11 +287,93 @@ judged as (
 
     select
         *,
-        has_baseline
-        and negative_mentions >= threshold
-        and negative_mentions >= min_share * mentions as is_spike
+        -- the count that makes this bucket a spike: the single-bucket test, or less
+        -- when the previous two buckets were already elevated: what the sum still
+        -- needs, but at least this bucket's third of the sum's excess (so the hours
+        -- after a spike do not ride on it)
+        greatest(
+            min_count,
+            least(
+                single_needed,
+                coalesce(
+                    greatest(
+                        sum_needed - (negative_mentions_3 - negative_mentions),
+                        baseline + (sum_needed - baseline_3) / 3
+                    ),
+                    single_needed
+                )
+            )
+        ) as threshold,
+        log_lift / log_spread as score,
+        (baseline + {{ log_offset }}) * (exp(log_spread) - 1) as spread
 
     from flagged
+
+),
+
+candidates as (
+
+    select
+        *,
+        coalesce(
+            has_baseline
+            and negative_mentions >= threshold
+            and negative_mentions >= min_share * mentions,
+            false
+        ) as is_candidate
+
+    from judged
+
+),
+
+aftershocks as (
+
+    select
+        *,
+        -- the last candidate before this bucket, and the largest count among the
+        -- candidates of the previous day
+        max(case when is_candidate then bucket_at end) over before as previous_candidate_at,
+        max(case when is_candidate then negative_mentions end) over previous_day
+            as previous_day_peak
+
+    from candidates
+    window
+        before as (
+            partition by brand, source
+            order by bucket_at
+            rows between unbounded preceding and 1 preceding
+        ),
+        previous_day as (
+            partition by brand, source
+            order by bucket_at
+            rows between {{ aftershock_hours }} // (24 // buckets_per_day) preceding and 1 preceding
+        )
+
+),
+
+suppressed as (
+
+    select
+        *,
+        -- An after-shock: a candidate that would open a new incident (the last one is
+        -- more than cooldown_hours back) within a day of a larger one. The decaying
+        -- tail of an incident is not news; a new high is.
+        is_candidate
+        and previous_candidate_at is not null
+        and bucket_at - previous_candidate_at > to_hours(cooldown_hours)
+        and coalesce(negative_mentions <= previous_day_peak, false) as is_aftershock
+
+    from aftershocks
+
+),
+
+judged_final as (
+
+    select
+        *,
+        is_candidate and not is_aftershock as is_spike
+
+    from suppressed
 
 ),
 
@@ -264,7 +386,7 @@ spikes as (
         lag(bucket_at) over (partition by brand, source order by bucket_at) as previous_spike_at,
         cooldown_hours
 
-    from judged
+    from judged_final
     where is_spike
 
 ),
@@ -308,9 +430,10 @@ final as (
         round(flagged.score, 6) as score,
         flagged.has_baseline,
         flagged.is_spike,
+        flagged.is_aftershock,
         incident_starts.incident_start_at at time zone 'UTC' as incident_start
 
-    from judged as flagged
+    from judged_final as flagged
     left join incident_starts
         on flagged.brand = incident_starts.brand
         and flagged.source = incident_starts.source

@@ -46,7 +46,7 @@ resolved as (
         coalesce(lower(nullif(spike_bucket, '')), 'hour') as spike_bucket,
         coalesce(cast(cast(spike_window_days as double) as integer), 28) as spike_window_days,
         coalesce(cast(cast(spike_min_count as double) as integer), 5) as spike_min_count,
-        coalesce(cast(spike_z as double), 4.0) as spike_z,
+        coalesce(cast(spike_z as double), 5.0) as spike_z,
         coalesce(
             list_transform(string_split(nullif(period_grains, ''), ','), lambda grain: trim(lower(grain))),
             ['day', 'week', 'month']

@@ -23,7 +23,7 @@ from_json as (
         from_json(
             setting_value,
             '[{"brand": "VARCHAR", "bucket": "VARCHAR", "window_days": "INTEGER",
-               "min_count": "INTEGER", "z": "DOUBLE", "min_share": "DOUBLE",
+               "min_count": "INTEGER", "z": "DOUBLE", "sustained_z": "DOUBLE", "min_share": "DOUBLE",
                "seasonal_weight": "DOUBLE", "cooldown_hours": "INTEGER",
                "min_history_days": "INTEGER"}]'
         ),
@@ -43,10 +43,11 @@ fallback as (
         spike_window_days as window_days,
         spike_min_count as min_count,
         spike_z as z,
+        3.0 as sustained_z,
         0.3 as min_share,
-        0.5 as seasonal_weight,
+        0.0 as seasonal_weight,
         6 as cooldown_hours,
-        1 as min_history_days
+        3 as min_history_days
 
     from resolved_settings
     where not exists (select 1 from from_json)
@@ -55,10 +56,10 @@ fallback as (
 
 unioned as (
 
-    select brand, bucket, window_days, min_count, z, min_share, seasonal_weight, cooldown_hours, min_history_days
+    select brand, bucket, window_days, min_count, z, sustained_z, min_share, seasonal_weight, cooldown_hours, min_history_days
     from from_json
     union all
-    select brand, bucket, window_days, min_count, z, min_share, seasonal_weight, cooldown_hours, min_history_days
+    select brand, bucket, window_days, min_count, z, sustained_z, min_share, seasonal_weight, cooldown_hours, min_history_days
     from fallback
 
 ),
@@ -72,6 +73,7 @@ final as (
         window_days,
         min_count,
         z,
+        sustained_z,
         min_share,
         seasonal_weight,
         cooldown_hours,
