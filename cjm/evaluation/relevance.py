@@ -159,12 +159,17 @@ def evaluate_relevance(data_dir: Path, sample: int | None = None) -> dict[str, A
     matched = [matchers[n].match(t) is not None for n, t in zip(names, texts, strict=True)]
 
     guess_languages(["warm up: the model loads once per process (~0.7 s)"])
-    started = time.process_time()
-    guesses = guess_languages(texts)
-    scored = [
-        relevance(t, rel_brands[n], g)[0] for t, n, g in zip(texts, names, guesses, strict=True)
-    ]
-    elapsed = time.process_time() - started
+    # CPU time of this process, best of three passes: on a shared machine wall time
+    # measures the neighbours
+    timings = []
+    for _ in range(3):
+        started = time.process_time()
+        guesses = guess_languages(texts)
+        scored = [
+            relevance(t, rel_brands[n], g)[0] for t, n, g in zip(texts, names, guesses, strict=True)
+        ]
+        timings.append(time.process_time() - started)
+    elapsed = min(timings)
 
     def kept(scores: Sequence[float], threshold: float | None = None) -> list[bool]:
         return [
