@@ -156,6 +156,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from cjm.bench import run_bench
 
+    if args.suite == "eval":
+        return cmd_eval(args)
+
     config = args.config if args.config_given else str(DEMO_CONFIG)
     out = Path(args.out) if args.out else None
     if args.config_given:
@@ -169,6 +172,44 @@ def cmd_bench(args: argparse.Namespace) -> int:
         ):
             run_bench(config, rows=args.rows, out=out, demo=True)
     return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    """Quality on the real labelled dev data (sentiment, relevance, spikes)."""
+    from cjm.evaluation.harness import run_eval
+    from cjm.evaluation.sentiment import default_data_dir
+
+    data = Path(args.data) if args.data else default_data_dir()
+    try:
+        run_eval(data, sample=args.sample, out=Path(args.out) if args.out else None)
+    except FileNotFoundError as exc:
+        print(f"cjm bench eval: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def cmd_model(args: argparse.Namespace) -> int:
+    """Rebuild (or --check) the shipped sentiment models from the dev data."""
+    from cjm.evaluation.sentiment import default_data_dir
+    from enrichment.train import build
+
+    data = Path(args.data) if args.data else default_data_dir()
+    try:
+        report = build(data, check=args.check)
+    except (FileNotFoundError, RuntimeError) as exc:
+        print(f"cjm model build: {exc}", file=sys.stderr)
+        return 2
+    for language, entry in report.items():
+        state = (
+            ("same as the shipped file" if entry["same"] else "DIFFERS from the shipped file")
+            if args.check
+            else f"written to {entry['path']}"
+        )
+        print(
+            f"{language}: {entry['training_rows']} training rows, {entry['features']} "
+            f"features, {entry['fingerprint'][:12]} — {state}"
+        )
+    return 0 if not args.check or all(e["same"] for e in report.values()) else 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -188,6 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("run", cmd_run, "one full refresh: extract → validate → load → dbt build → publish"),
         ("demo", cmd_demo, "run the pipeline on the bundled demo data and print the CJM"),
         ("bench", cmd_bench, "benchmark: refresh step costs, loader and validation ratios"),
+        ("model", cmd_model, "rebuild the shipped sentiment models from the dev data"),
     ):
         p = sub.add_parser(name, help=help_)
         p.set_defaults(func=fn)
@@ -195,8 +237,24 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--config", dest="sub_config", default=None, help=argparse.SUPPRESS)
         p.add_argument("--warehouse", dest="sub_warehouse", default=None, help=argparse.SUPPRESS)
         if name == "bench":
+            p.add_argument(
+                "suite",
+                nargs="?",
+                choices=["refresh", "eval"],
+                default="refresh",
+                help="refresh: step costs and ratios (default); eval: quality on real data",
+            )
             p.add_argument("--rows", type=int, default=200_000, help="rows for load/validation")
             p.add_argument("--out", default=None, help="also write the results as JSON here")
+        if name in ("bench", "model"):
+            p.add_argument(
+                "--data", default=None, help="the labelled dev data (default ../shared/data)"
+            )
+        if name == "bench":
+            p.add_argument("--sample", type=int, default=None, help="eval: rows per set")
+        if name == "model":
+            p.add_argument("action", choices=["build"], help="build: fit and write the models")
+            p.add_argument("--check", action="store_true", help="compare with the shipped files")
     return parser
 
 

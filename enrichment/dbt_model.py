@@ -23,6 +23,7 @@ import pyarrow as pa
 from enrichment.relevance import brand_from_row, guess_languages, relevance
 from enrichment.rules import RULE_SEEDS, RuleSet, rules_hash
 from enrichment.scorer import BrandInfo, Enricher
+from enrichment.sentiment_model import models_fingerprint
 from enrichment.stages import catalogue as cue_catalogue
 from enrichment.stages import resolve as resolve_stage_cues
 
@@ -107,6 +108,8 @@ def build(
     config = {
         "brands": sorted([b.name, sorted(b.keywords), list(b.languages)] for b in brand_infos),
         "stages": stage_names,
+        # the shipped sentiment models: a rebuilt model re-scores every mention
+        "sentiment_models": models_fingerprint(),
         # what each stage's cues are and which topic packs apply: a change re-scores
         "stage_cues": cue_map.as_config(),
         "topic_packs": [topic_packs, packs],

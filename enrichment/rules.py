@@ -29,7 +29,7 @@ from enrichment.text import words
 
 # Bumped when the scoring code changes its answers: part of the rules hash, so a new
 # release re-scores every stored mention once.
-SCORER_VERSION = "2"  # bump when scoring logic changes: stored rows are re-scored
+SCORER_VERSION = "3"  # bump when scoring logic changes: stored rows are re-scored
 
 SEEDS_DIR = Path(__file__).resolve().parent.parent / "dbt_project" / "seeds"
 

@@ -28,7 +28,15 @@ def rules() -> RuleSet:
 
 @pytest.fixture(scope="module")
 def enricher(rules: RuleSet) -> Enricher:
-    return Enricher(rules, [BrandInfo("Acme", ("acme", "акме", "@acmebank"), ("ru", "en"))], STAGES)
+    """The seed rules alone: these tests pin the rules (negation, contrast, emoji …), which
+    the sentiment model reads as features; the model has tests of its own
+    (tests/test_sentiment_model.py)."""
+    return Enricher(
+        rules,
+        [BrandInfo("Acme", ("acme", "акме", "@acmebank"), ("ru", "en"))],
+        STAGES,
+        use_model=False,
+    )
 
 
 def sentiment(enricher: Enricher, text: str) -> str:
@@ -378,14 +386,21 @@ def _edited_seeds(tmp_path: Path, seed: str, rows: list[list[str]]) -> Path:
     return target
 
 
-def test_editing_a_seed_changes_the_result_without_code_changes(tmp_path: Path) -> None:
-    text = "Финли — просто вжух, и перевод у друга"
-    before = Enricher(RuleSet.from_seed_dir()).enrich(text)
+@pytest.mark.parametrize(
+    ("text", "use_model"),
+    [("Финли — просто вжух, и перевод у друга", False), ("вжух и готово", True)],
+)
+def test_editing_a_seed_changes_the_result_without_code_changes(
+    tmp_path: Path, text: str, use_model: bool
+) -> None:
+    """With and without the sentiment model: the seeds are its features and keep a vote."""
+    before = Enricher(RuleSet.from_seed_dir(), use_model=use_model).enrich(text)
     assert before.sentiment == "neutral"
     seeds = _edited_seeds(tmp_path, "sentiment_lexicon", [["вжух", "ru", "3"]])
     edited = RuleSet.from_seed_dir(seeds)
-    after = Enricher(edited).enrich(text)
+    after = Enricher(edited, use_model=use_model).enrich(text)
     assert after.sentiment == "positive"
+    assert after.sentiment_score > before.sentiment_score
     assert "вжух" in after.sentiment_terms
     assert edited.hash != RuleSet.from_seed_dir().hash
 
@@ -422,10 +437,11 @@ def test_seed_tables_and_csv_files_give_the_same_hash(rules: RuleSet) -> None:
 
 
 def test_english_text_the_seeds_miss_backs_off_to_vader() -> None:
-    """Broad vocabulary the seeds do not list still counts; seed matches stay in charge."""
-    from enrichment.bench import _enricher
-
-    enricher = _enricher()
+    """Without a model for the text's language: broad vocabulary the seeds do not list
+    still counts (VADER); seed matches stay in charge."""
+    enricher = Enricher(
+        RuleSet.from_seed_dir(), [BrandInfo("eval", (), ("ru", "en"))], use_model=False
+    )
     missed = enricher.enrich("what an obnoxious, horrid experience with @someairline")
     assert missed.sentiment == "negative"
     assert missed.sentiment_terms[0].startswith("(vader")
