@@ -64,8 +64,12 @@ _RETWEET_RE = re.compile(r"^\s*rt\b", re.IGNORECASE)
 _STRETCH_RE = re.compile(r"(.)\1{2,}")
 _DIGITS_RE = re.compile(r"\d+")
 # words (letters with inner apostrophes), runs of ! or ?, emoticons, brackets — the
-# Russian ")))" and "(((" carry as much feeling as any word.
-_TOKEN_RE = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*|[!?]+|[:;=]-?[)(dp]|[)(]+|#|\d+")
+# Russian ")))" and "(((" carry as much feeling as any word — and emoji.
+_TOKEN_RE = re.compile(
+    r"[^\W\d_]+(?:'[^\W\d_]+)*|[!?]+|[:;=]-?[)(dp]|[)(]+|#|\d+"
+    # emoji and pictographs, one token each (skin tones and joiners dropped)
+    r"|[\U0001F300-\U0001FAFF\u2600-\u27BF\u2B50\u2764]"
+)
 NEGATORS = frozenset({"not", "no", "never", "nobody", "nothing", "не", "нет", "ни", "никогда"})
 DENSE_NAMES = ("_seeds+", "_seeds-", "_lexicon+", "_lexicon-", "_question")
 

@@ -107,7 +107,7 @@ def warehouse(tmp_path: Path) -> Path:
 
 
 def test_incremental_scoring_and_seed_edits(project: Path, warehouse: Path) -> None:
-    _insert(warehouse, [("m1", "Acme — просто вжух"), ("m2", "Приложение Acme не работает")])
+    _insert(warehouse, [("m1", "Acme — вжух и готово"), ("m2", "Приложение Acme не работает")])
     _dbt(project, warehouse, "build", *SELECT)
     first = _enriched(warehouse)
     assert first["m1"][0] == "neutral" and first["m2"][0] == "negative"
