@@ -15,6 +15,10 @@ loader (`cjm.loader.sync_config`, JSON setting `spike_rules`), and `dbt run`
 builds `int_settings_resolved`, `int_spike_rules_resolved`,
 `int_negative_buckets_scored` and `marts.negative_spikes` from the project's SQL,
 unchanged. What is scored is what a user reads back from `marts.negative_spikes`.
+Checked on CVS (5,701 tweets): one negative mention row per tweet through a `file`
+source, `cjm run` (validate 8 s, dbt build 35 s, 44 s in all on 2 shared cores) gives
+the same 1,321 rows of `marts.negative_spikes` (hour, is_spike, incident_start) as
+this path, which scores all five series (2.5 M tweets) in about 12 s.
 
 Scored by incident, not by point (../shared/data/README.md): flagged hours no more
 than `GAP_HOURS` apart form one incident; a labelled window is found when an
