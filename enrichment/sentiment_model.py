@@ -21,7 +21,8 @@ A linear model keeps what analysts rely on:
 
 Speed: every block is *additive over words* — each block's value is the sum of its
 items' idf-weighted counts divided by the root of their summed squared weights (an L2
-norm over occurrences) — so a word's whole contribution (its char n-grams, its
+norm over occurrences, floored so that a two-word text does not weigh its two words as
+much as a tweet weighs twenty) — so a word's whole contribution (its char n-grams, its
 embedding) is computed once and cached; a mention costs a few dictionary look-ups per
 word. `enrichment/train.py` builds the design matrix from the same definitions here,
 so training and scoring cannot drift apart (a test compares them).
@@ -243,6 +244,9 @@ class LanguageModel:
         self.dense = coef[:, coef.shape[1] - len(DENSE_NAMES) :].T.tolist()
         self.intercept = arrays["intercept"].astype(np.float64).tolist()
         self._cache: dict[str, tuple[float, float, float, float]] = {}
+        # the floor under each block's norm (see MASS_FLOOR_SHARE in train.py)
+        self.word_floor = float(arrays["word_floor"]) if "word_floor" in arrays else 0.0
+        self.char_floor = float(arrays["char_floor"]) if "char_floor" in arrays else 0.0
 
     def _char_part(self, word: str) -> tuple[float, float, float, float]:
         """A word's char n-grams summed: (class weights …, squared idf mass)."""
@@ -272,7 +276,7 @@ class LanguageModel:
         mass = sum(e[3] for _, e in hits)
         per_item: list[tuple[float, str]] = []
         if mass:
-            norm = 1.0 / math.sqrt(mass)
+            norm = 1.0 / math.sqrt(max(mass, self.word_floor))
             for item, e in hits:
                 z0 += e[0] * norm
                 z1 += e[1] * norm
@@ -284,7 +288,7 @@ class LanguageModel:
             parts = [self._char_part(w) for w in words]
             mass = sum(p[3] for p in parts)
             if mass:
-                norm = 1.0 / math.sqrt(mass)
+                norm = 1.0 / math.sqrt(max(mass, self.char_floor))
                 for word, p in zip(words, parts, strict=True):
                     z0 += p[0] * norm
                     z1 += p[1] * norm

@@ -119,7 +119,7 @@ def _load_dataset(path: Path) -> None:
                 "Спасибо, что выбираете Акме!",
                 "2024-01-12 11:00:00",
             ),
-            ("m_quiet", "telegram", "petr", "обычный день", "2024-01-13 12:00:00"),
+            ("m_quiet", "telegram", "petr", "прочитал новости", "2024-01-13 12:00:00"),
         ]
         # the planted spike: six angry mentions within one hour
         spike_start = ts("2024-01-14 15:00:00")
