@@ -1,7 +1,8 @@
 """Quality and speed of the enrichment, for `cjm bench` and `python -m enrichment.bench`.
 
-Quality is measured on the hand-labelled sets in `tests/eval/` (written and labelled
-before the lexicon, see tests/eval/README.md): macro-F1 of sentiment for ru and en,
+A regression check, not evidence: the hand-labelled sets in `tests/eval/` were written
+by the team that wrote the lexicon (tests/eval/README.md); the figures on real data come
+from `cjm bench eval` (cjm/evaluation/). Measured here: macro-F1 of sentiment for ru and en,
 the Russian "SentiRuEval-style" figure (mean of positive-F1 and negative-F1), macro-F1
 of the journey stage, and VADER on the English set side by side. Speed is the whole
 enrichment (tokenise, match, score, detect language, story keys) over real-looking

@@ -49,6 +49,12 @@ SCORE_ALPHA = 15.0
 NEUTRAL_BAND = 0.05
 NPS_SEVERITY = {"churn": 1, "detractor": 2, "promoter": 3, "passive": 4}
 ROLE_ORDER = ("bot", "media", "expert")
+# Emotions that cannot be a mention's emotion under a sentiment label (the emotion seed's
+# labels; interest and doubt go with any tone).
+EMOTIONS_AGAINST = {
+    "negative": frozenset({"joy", "gratitude"}),
+    "positive": frozenset({"anger", "disappointment", "anxiety"}),
+}
 BALANCED_PARENS_RE = re.compile(r"\([^()]*\)")
 URL_OR_HANDLE_RE = re.compile(r"(?:https?://|www\.)\S+|@[\w.]+")
 
@@ -441,8 +447,11 @@ class Enricher:
                 emotion_hits.setdefault(m.term.label, []).append(m.start)
         for emotion, position in emoji_emotions:
             emotion_hits.setdefault(emotion, []).append(position)
+        # the emotion must not contradict the mention's sentiment: "спасибо, что
+        # заблокировали карту" is not gratitude once the mention reads negative
+        contradicting = EMOTIONS_AGAINST.get(label, frozenset())
         emotion = min(
-            emotion_hits,
+            (e for e in emotion_hits if e not in contradicting),
             key=lambda e: (-len(emotion_hits[e]), min(emotion_hits[e]), e),
             default=None,
         )

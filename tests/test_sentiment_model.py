@@ -179,3 +179,14 @@ def test_bench_eval_without_data_is_one_clear_line(tmp_path: Path) -> None:
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "missing" in lines[0], done.stderr
+
+
+def test_emotions_do_not_contradict_the_label() -> None:
+    enricher = Enricher(RuleSet.from_seed_dir(), [BrandInfo("Acme", ("acme",), ("ru", "en"))])
+    result = enricher.enrich(
+        "Спасибо, что заблокировали карту без объяснений, уже неделю без денег", brand="Acme"
+    )
+    assert result.sentiment == "negative", result
+    assert result.emotion not in {"joy", "gratitude"}, result
+    happy = enricher.enrich("Спасибо огромное, всё отлично работает!", brand="Acme")
+    assert happy.sentiment == "positive" and happy.emotion in {"joy", "gratitude"}, happy
