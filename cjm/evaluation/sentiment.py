@@ -71,34 +71,21 @@ def default_data_dir() -> Path:
 
 
 # ----------------------------------------------------------------------------- metrics
-def f1_per_class(gold: Sequence[str], pred: Sequence[str]) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for label in LABELS:
-        tp = sum(g == label and p == label for g, p in zip(gold, pred, strict=True))
-        fp = sum(g != label and p == label for g, p in zip(gold, pred, strict=True))
-        fn = sum(g == label and p != label for g, p in zip(gold, pred, strict=True))
-        precision = tp / (tp + fp) if tp + fp else 0.0
-        recall = tp / (tp + fn) if tp + fn else 0.0
-        out[label] = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return out
-
-
 def metrics(gold: Sequence[str], pred: Sequence[str]) -> dict[str, float]:
-    """f1_pn (SentiRuEval), macro_recall (SemEval-2017 4A), macro_f1, accuracy."""
-    f1 = f1_per_class(gold, pred)
+    """f1_pn (SentiRuEval), macro_recall (SemEval-2017 4A), macro_f1, accuracy — over
+    the classes present in the gold labels."""
+    from sklearn.metrics import accuracy_score, f1_score, recall_score
+
     present = [label for label in LABELS if label in gold]
-    recalls = [
-        sum(g == label and p == label for g, p in zip(gold, pred, strict=True))
-        / sum(g == label for g in gold)
-        for label in present
-    ]
+    scores = f1_score(gold, pred, labels=list(LABELS), average=None, zero_division=0)
+    f1 = dict(zip(LABELS, scores, strict=True))
     return {
-        "f1_pn": round((f1["positive"] + f1["negative"]) / 2, 4),
-        "macro_recall": round(sum(recalls) / len(recalls), 4) if recalls else 0.0,
-        "macro_f1": round(sum(f1[label] for label in present) / len(present), 4)
-        if present
-        else 0.0,
-        "accuracy": round(sum(g == p for g, p in zip(gold, pred, strict=True)) / len(gold), 4),
+        "f1_pn": round(float(f1["positive"] + f1["negative"]) / 2, 4),
+        "macro_recall": round(
+            float(recall_score(gold, pred, labels=present, average="macro", zero_division=0)), 4
+        ),
+        "macro_f1": round(float(sum(f1[label] for label in present) / len(present)), 4),
+        "accuracy": round(float(accuracy_score(gold, pred)), 4),
     }
 
 
