@@ -270,31 +270,37 @@ class LanguageModel:
 
     def predict(self, feats: Featurised, evidence: int = 3) -> Prediction:
         z0, z1, z2 = self.intercept
-        # word block
+        # word block: sum the items' shares, then apply the block's norm once
         table = self.words
         hits = [(item, e) for item in feats.words if (e := table.get(item)) is not None]
-        mass = sum(e[3] for _, e in hits)
-        per_item: list[tuple[float, str]] = []
-        if mass:
-            norm = 1.0 / math.sqrt(max(mass, self.word_floor))
-            for item, e in hits:
-                z0 += e[0] * norm
-                z1 += e[1] * norm
-                z2 += e[2] * norm
-                if evidence:
-                    per_item.append(((e[2] - e[0]) * norm, item))
+        word_norm = 0.0
+        if hits:
+            a = b = c = mass = 0.0
+            for _, e in hits:
+                a += e[0]
+                b += e[1]
+                c += e[2]
+                mass += e[3]
+            word_norm = 1.0 / math.sqrt(max(mass, self.word_floor))
+            z0 += a * word_norm
+            z1 += b * word_norm
+            z2 += c * word_norm
         words = [t for t in feats.tokens if is_word(t)]
+        parts: list[tuple[float, float, float, float]] = []
+        char_norm = 0.0
         if self.chars and words:
             parts = [self._char_part(w) for w in words]
-            mass = sum(p[3] for p in parts)
+            a = b = c = mass = 0.0
+            for p in parts:
+                a += p[0]
+                b += p[1]
+                c += p[2]
+                mass += p[3]
             if mass:
-                norm = 1.0 / math.sqrt(max(mass, self.char_floor))
-                for word, p in zip(words, parts, strict=True):
-                    z0 += p[0] * norm
-                    z1 += p[1] * norm
-                    z2 += p[2] * norm
-                    if evidence and p[3]:
-                        per_item.append(((p[2] - p[0]) * norm, word))
+                char_norm = 1.0 / math.sqrt(max(mass, self.char_floor))
+                z0 += a * char_norm
+                z1 += b * char_norm
+                z2 += c * char_norm
         if self.embedded and words:
             rows = [v for w in words if (v := self.embedded.get(w)) is not None]
             if rows:
@@ -302,24 +308,29 @@ class LanguageModel:
                 z0 += k * sum(r[0] for r in rows)
                 z1 += k * sum(r[1] for r in rows)
                 z2 += k * sum(r[2] for r in rows)
-        for value, w, name in zip(feats.dense, self.dense, DENSE_NAMES, strict=True):
+        for value, w in zip(feats.dense, self.dense, strict=True):
             if value:
                 z0 += w[0] * value
                 z1 += w[1] * value
                 z2 += w[2] * value
-                if evidence:
-                    per_item.append(((w[2] - w[0]) * value, name))
         top = max(z0, z1, z2)
         e0, e1, e2 = math.exp(z0 - top), math.exp(z1 - top), math.exp(z2 - top)
         total = e0 + e1 + e2
         probs = (e0 / total, e1 / total, e2 / total)
         label = LABELS[probs.index(max(probs))]
         reasons: list[str] = []
-        if evidence and label != "neutral" and per_item:
-            sign = 1.0 if label == "positive" else -1.0
+        if evidence and label != "neutral":
+            # only now (most mentions are neutral): which words pushed towards the label
             merged: dict[str, float] = {}
-            for value, name in per_item:
-                merged[name] = merged.get(name, 0.0) + value
+            for item, e in hits:
+                merged[item] = merged.get(item, 0.0) + (e[2] - e[0]) * word_norm
+            for word, p in zip(words, parts, strict=False):
+                if p[3]:
+                    merged[word] = merged.get(word, 0.0) + (p[2] - p[0]) * char_norm
+            for value, w, name in zip(feats.dense, self.dense, DENSE_NAMES, strict=True):
+                if value:
+                    merged[name] = (w[2] - w[0]) * value
+            sign = 1.0 if label == "positive" else -1.0
             ranked = sorted(merged.items(), key=lambda kv: -sign * kv[1])
             reasons = [f"model:{name}" for name, value in ranked[:evidence] if sign * value > 0]
         return Prediction(label, round(probs[2] - probs[0], 4), probs, reasons)
