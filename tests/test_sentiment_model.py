@@ -166,6 +166,10 @@ def test_the_real_data_harness_runs_through_the_pipeline(tmp_path: Path) -> None
         # the model against the first version's rules on the Russian test splits
         assert sets[key]["cjm"]["f1_pn"] >= 0.40, sets[key]
     assert sets["en_sanders"]["cjm"]["macro_f1"] >= 0.45, sets["en_sanders"]
+    # emotions and barriers checked against the sentiment labels (no labels of their own)
+    telecom = sets["ru_telecom_test"]["emotions_barriers"]
+    assert telecom["with_barrier"] > 0
+    assert telecom["barrier_on_gold_negative"] >= 0.4, telecom
 
 
 def test_bench_eval_without_data_is_one_clear_line(tmp_path: Path) -> None:

@@ -177,17 +177,54 @@ def run_pipeline(config_path: Path, warehouse: Path) -> dict[str, Any]:
     return {"seconds": round(time.perf_counter() - started, 1), "steps": report.steps}
 
 
-def read_back(warehouse: Path) -> dict[tuple[str, str], str]:
+@dataclass(frozen=True)
+class Stored:
+    sentiment: str
+    emotion: str | None
+    has_barrier: bool
+
+
+def read_back(warehouse: Path) -> dict[tuple[str, str], Stored]:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         return {
-            (source, native_id): sentiment
-            for source, native_id, sentiment in con.execute(
-                "select source, native_id, sentiment from marts.mentions"
+            (source, native_id): Stored(sentiment, emotion, bool(n_barriers))
+            for source, native_id, sentiment, emotion, n_barriers in con.execute(
+                "select source, native_id, sentiment, emotion, len(coalesce(barriers, []))"
+                " from marts.mentions"
             ).fetchall()
         }
     finally:
         con.close()
+
+
+# The tone an emotion of the seeds implies (interest and doubt imply none).
+EMOTION_TONE = {
+    "joy": "positive",
+    "gratitude": "positive",
+    "anger": "negative",
+    "disappointment": "negative",
+    "anxiety": "negative",
+}
+
+
+def agreement(gold: Sequence[str], stored: Sequence[Stored]) -> dict[str, float | int]:
+    """No emotion or barrier labels exist in the dev data, so check them against the
+    sentiment labels: how often a toned emotion matches the gold tone, and how often a
+    mention with a barrier is a gold-negative one."""
+    toned = [(g, EMOTION_TONE[s.emotion]) for g, s in zip(gold, stored, strict=True)
+             if s.emotion in EMOTION_TONE]  # fmt: skip
+    barred = [g for g, s in zip(gold, stored, strict=True) if s.has_barrier]
+    return {
+        "toned_emotions": len(toned),
+        "emotion_agrees_with_gold": round(sum(g == t for g, t in toned) / len(toned), 3)
+        if toned
+        else 0.0,
+        "with_barrier": len(barred),
+        "barrier_on_gold_negative": round(barred.count("negative") / len(barred), 3)
+        if barred
+        else 0.0,
+    }
 
 
 # ----------------------------------------------------------------------------- baselines
@@ -286,7 +323,8 @@ def evaluate_sentiment(
             "language": eval_set.language,
             "role": eval_set.role,
             "metric": eval_set.metric,
-            "cjm": metrics(gold, [stored[(eval_set.key, r.id)] for r in rows]),
+            "cjm": metrics(gold, [stored[(eval_set.key, r.id)].sentiment for r in rows]),
+            "emotions_barriers": agreement(gold, [stored[(eval_set.key, r.id)] for r in rows]),
             "rules_only": metrics(gold, rules_labels(texts, eval_set.language)),
             "vader": metrics(gold, vader_labels(texts)),
             "majority": metrics(gold, [majority] * len(gold)),
@@ -314,11 +352,17 @@ def format_table(result: dict[str, Any]) -> str:
             f"| {e['mentions_per_s']:,} |"
         )
     lines.append("")
-    lines.append("| set | CJM macro-F1 | CJM macro recall | CJM F1± |")
-    lines.append("| --- | ---: | ---: | ---: |")
+    lines.append(
+        "| set | CJM macro-F1 | CJM macro recall | CJM F1± | toned emotions agreeing "
+        "with gold | mentions with a barrier that are gold-negative |"
+    )
+    lines.append("| --- | ---: | ---: | ---: | ---: | ---: |")
     for key, e in result["sets"].items():
         c = e["cv"] if "cv" in e else e["cjm"]
+        a = e["emotions_barriers"]
         lines.append(
-            f"| {key} | {c['macro_f1']:.3f} | {c['macro_recall']:.3f} | {c['f1_pn']:.3f} |"
+            f"| {key} | {c['macro_f1']:.3f} | {c['macro_recall']:.3f} | {c['f1_pn']:.3f} "
+            f"| {a['emotion_agrees_with_gold']:.3f} ({a['toned_emotions']}) "
+            f"| {a['barrier_on_gold_negative']:.3f} ({a['with_barrier']}) |"
         )
     return "\n".join(lines)
