@@ -37,6 +37,7 @@ import numpy as np
 
 from cjm.config import SpikeRule
 from cjm.dbt_build import PROJECT_DIR, dbt_env, dbt_executable
+from cjm.warehouse import replace_mention_counts
 
 START = datetime(2026, 1, 5)  # a Monday; naive UTC like the model's buckets
 DAYS = 63
@@ -160,9 +161,6 @@ def scenario_streams(seed: int) -> list[Stream]:
 
 
 def _write_inputs(con: duckdb.DuckDBPyConnection, streams: list[Stream], rule: SpikeRule) -> None:
-    con.execute("create schema if not exists intermediate")
-    import pyarrow as pa
-
     brands, buckets, mentions, negatives = [], [], [], []
     for st in streams:
         nonzero = np.nonzero(st.mentions)[0]
@@ -170,21 +168,7 @@ def _write_inputs(con: duckdb.DuckDBPyConnection, streams: list[Stream], rule: S
         buckets += [st.start + timedelta(hours=int(i)) for i in nonzero]
         mentions += st.mentions[nonzero].tolist()
         negatives += st.negatives[nonzero].tolist()
-    counts = pa.table(
-        {
-            "brand": brands,
-            "source": ["all"] * len(brands),
-            "bucket_at": pa.array(buckets, pa.timestamp("us")),
-            "mentions": pa.array(mentions, pa.int64()),
-            "negative_mentions": pa.array(negatives, pa.int64()),
-        }
-    )
-    con.register("counts_arrow", counts)
-    con.execute(
-        "create or replace table intermediate.int_mention_counts_bucketed as "
-        "select * from counts_arrow"
-    )
-    con.unregister("counts_arrow")
+    replace_mention_counts(con, brands, buckets, mentions, negatives)
     r = rule.model_dump()
     con.execute(
         "create or replace table intermediate.int_spike_rules_resolved as select "

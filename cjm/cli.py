@@ -176,8 +176,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     """Quality on the real labelled dev data (sentiment, relevance, spikes)."""
+    from cjm.evaluation import default_data_dir
     from cjm.evaluation.harness import run_eval
-    from cjm.evaluation.sentiment import default_data_dir
 
     data = Path(args.data) if args.data else default_data_dir()
     try:
@@ -190,7 +190,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_model(args: argparse.Namespace) -> int:
     """Rebuild (or --check) the shipped sentiment models from the dev data."""
-    from cjm.evaluation.sentiment import default_data_dir
+    from cjm.evaluation import default_data_dir
     from enrichment.train import build
 
     data = Path(args.data) if args.data else default_data_dir()

@@ -187,11 +187,14 @@ class Enricher:
         """The seed lexicon's raw score, its terms and irony for a text — what the
         sentiment model takes as features (and what training feeds it)."""
         toks = tokenize(text)
-        matches = _resolve(
+        raw, terms, ironic, _, _ = self._sentiment(text, toks, self._matches(toks, brand))
+        return raw, terms, ironic
+
+    def _matches(self, toks: Any, brand: str | None) -> list[Match]:
+        """The seed terms found in the words, topic keywords only from the brand's packs."""
+        return _resolve(
             [m for m in self.rules.matcher.find(toks.words) if self._packs_allow(m, brand)]
         )
-        raw, terms, ironic, _, _ = self._sentiment(text, toks, matches)
-        return raw, terms, ironic
 
     def _sentiment(
         self, text: str, toks: Any, matches: list[Match]
@@ -405,9 +408,7 @@ class Enricher:
         text has no letters to judge by."""
         body = "\n".join(part for part in (title, text) if part)
         toks = tokenize(body)
-        matches = _resolve(
-            [m for m in self.rules.matcher.find(toks.words) if self._packs_allow(m, brand)]
-        )
+        matches = self._matches(toks, brand)
         raw, terms, ironic, per_sentence, emoji_emotions = self._sentiment(body, toks, matches)
         brand_languages = self.brands[brand].languages if brand in self.brands else ()
         detected = self.detector.detect(body, brand_languages or None) or language

@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from enrichment.text import normalize
+from enrichment.text import HANDLE_RE, normalize
 
 MODEL_DIR = Path(__file__).resolve().parent / "models"
 LABELS = ("negative", "neutral", "positive")
@@ -60,7 +60,6 @@ RULES_WEIGHT = 0.15
 WORD_CACHE_SIZE = 300_000
 
 _URL_RE = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
-_HANDLE_RE = re.compile(r"(?<![\w@])@[\w.]+")
 _RETWEET_RE = re.compile(r"^\s*rt\b", re.IGNORECASE)
 _STRETCH_RE = re.compile(r"(.)\1{2,}")
 _DIGITS_RE = re.compile(r"\d+")
@@ -84,7 +83,7 @@ def model_text(text: str) -> str:
     tokens themselves say nothing about feeling and only memorise the training period),
     lower case, `ё` → `е`, stretched letters squeezed to two."""
     text = _URL_RE.sub(" _url ", text)
-    text = _HANDLE_RE.sub(" _user ", text)
+    text = HANDLE_RE.sub(" _user ", text)
     text = _RETWEET_RE.sub(" _rt ", text)
     text = _DIGITS_RE.sub("0", text)
     return _STRETCH_RE.sub(r"\1\1", normalize(text))

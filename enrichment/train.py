@@ -276,9 +276,9 @@ def training_data(data_dir: Path, language: str) -> list[LabelledText]:
 
 
 def build_language(
-    data_dir: Path, language: str, enricher: Enricher | None = None
+    rows: Sequence[LabelledText], language: str, enricher: Enricher | None = None
 ) -> dict[str, np.ndarray]:
-    rows = training_data(data_dir, language)
+    """Fit one language's model on its training rows."""
     enricher = enricher or rules_enricher()
     feats = featurise_all((r.text for r in rows), language, enricher)
     vectors = Embeddings() if language in EMBEDDING_LANGUAGES else None
@@ -316,12 +316,13 @@ def build(data_dir: Path, out_dir: Path = MODEL_DIR, check: bool = False) -> dic
     report: dict[str, Any] = {}
     enricher = rules_enricher()
     for language in TRAINING_SETS:
-        arrays = build_language(data_dir, language, enricher)
+        rows = training_data(data_dir, language)
+        arrays = build_language(rows, language, enricher)
         path = model_path(language, out_dir)
         built = fingerprint(arrays)
         entry = {
             "features": int(arrays["coef"].shape[1]),
-            "training_rows": len(training_data(data_dir, language)),
+            "training_rows": len(rows),
             "fingerprint": built,
         }
         if check:

@@ -16,9 +16,9 @@ import duckdb
 import pytest
 
 from cjm.config import Brand, parse_config
+from cjm.evaluation import default_data_dir
 from cjm.evaluation.relevance import (
     SANDERS,
-    default_data_dir,
     evaluate_relevance,
     relevance_brand,
 )

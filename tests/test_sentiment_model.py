@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cjm.evaluation.sentiment import default_data_dir, evaluate_sentiment, metrics, read_set
+from cjm.evaluation import default_data_dir
+from cjm.evaluation.sentiment import SETS, evaluate_sentiment, metrics, read_set
 from enrichment import train
 from enrichment.rules import RuleSet
 from enrichment.scorer import BrandInfo, Enricher
@@ -129,8 +130,6 @@ def test_the_shipped_models_are_what_the_rebuild_produces(tmp_path: Path) -> Non
     assert set(report) == {"ru", "en"}
     rules = RuleSet.from_seed_dir()
     for language, key in (("ru", "ru_banks_test"), ("en", "en_sanders")):
-        from cjm.evaluation.sentiment import SETS
-
         eval_set = next(s for s in SETS if s.key == key)
         rows = read_set(DATA, eval_set, sample=600)
         shipped = Enricher(rules, [BrandInfo("x", (), (language,))])

@@ -10,13 +10,13 @@ days, not against a point of precision.
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from cjm.evaluation import default_data_dir
 from cjm.evaluation.spikes import (
     NAB_DIR,
     Incident,
@@ -84,13 +84,8 @@ def test_plain_baseline_needs_lift_floor_and_z() -> None:
     assert not baseline_flags(small).any()
 
 
-def _data_dir() -> Path:
-    env = os.environ.get("CJM_EVAL_DATA")
-    return Path(env) if env else Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
-
-
 def test_real_sample_cvs_and_crm_stays_quiet_and_finds_incidents(tmp_path: Path) -> None:
-    data = _data_dir()
+    data = default_data_dir()
     if not (data / NAB_DIR / "windows.json").exists():
         pytest.skip(f"real NAB data not found at {data / NAB_DIR} (set CJM_EVAL_DATA)")
     result = evaluate_spikes(data, tmp_path, series=["CVS", "CRM"])

@@ -18,32 +18,25 @@ from typing import Any
 SAMPLE_SPIKE_SERIES = ("CRM", "CVS")
 
 
+def _cell(value: Any) -> str:
+    return "—" if value is None else f"{value:.2f}" if isinstance(value, float) else str(value)
+
+
 def _spike_table(result: dict[str, Any]) -> str:
     lines = [
         "| series | detector recall | precision | false / brand-week | median delay h "
         "| baseline recall | precision | false / brand-week |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    names = [*result["detector"]["per_series"], "overall"]
-    for name in names:
-        d = (
-            result["detector"]["overall"]
-            if name == "overall"
-            else result["detector"]["per_series"][name]
-        )
-        b = (
-            result["baseline"]["overall"]
-            if name == "overall"
-            else result["baseline"]["per_series"][name]
-        )
-
-        def f(v: Any) -> str:
-            return "—" if v is None else f"{v:.2f}" if isinstance(v, float) else str(v)
-
+    detector, baseline = result["detector"], result["baseline"]
+    rows = {**detector["per_series"], "overall": detector["overall"]}
+    base_rows = {**baseline["per_series"], "overall": baseline["overall"]}
+    for name, d in rows.items():
+        b = base_rows[name]
         lines.append(
-            f"| {name} | {f(d['recall'])} | {f(d['precision'])} | {f(d['false_per_week'])} "
-            f"| {f(d['median_delay_hours'])} | {f(b['recall'])} | {f(b['precision'])} "
-            f"| {f(b['false_per_week'])} |"
+            f"| {name} | {_cell(d['recall'])} | {_cell(d['precision'])} "
+            f"| {_cell(d['false_per_week'])} | {_cell(d['median_delay_hours'])} "
+            f"| {_cell(b['recall'])} | {_cell(b['precision'])} | {_cell(b['false_per_week'])} |"
         )
     return "\n".join(lines)
 

@@ -25,7 +25,6 @@ a user knows of the brands, not mined from the labelled tweets.
 from __future__ import annotations
 
 import csv
-import os
 import random
 import time
 from collections.abc import Iterable, Sequence
@@ -35,6 +34,7 @@ from typing import Any
 import yaml
 
 from cjm.config import Brand
+from cjm.evaluation import default_data_dir
 from enrichment.relevance import (
     SIGNALS,
     RelevanceBrand,
@@ -91,14 +91,6 @@ def relevance_brand(brand: Brand) -> RelevanceBrand:
         off_topic=tuple(brand.off_topic),
         min_score=brand.relevance.min_score,
     )
-
-
-def default_data_dir() -> Path:
-    """`CJM_EVAL_DATA`, else ../shared/data next to the repository."""
-    env = os.environ.get("CJM_EVAL_DATA")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 
 def load_sanders(data_dir: Path, sample: int | None = None) -> list[dict[str, str]]:

@@ -34,7 +34,6 @@ import duckdb
 import yaml
 
 LABELS = ("negative", "neutral", "positive")
-DATA_ENV = "CJM_EVAL_DATA"
 
 
 @dataclass(frozen=True)
@@ -60,14 +59,6 @@ SETS: tuple[EvalSet, ...] = (
     ),
     EvalSet("en_tweeteval_val", "en_tweeteval_val.csv", "en", "training", "macro_recall"),
 )
-
-
-def default_data_dir() -> Path:
-    """`CJM_EVAL_DATA`, else `../shared/data` beside the checkout."""
-    env = os.environ.get(DATA_ENV)
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 
 # ----------------------------------------------------------------------------- metrics

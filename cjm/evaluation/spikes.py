@@ -50,7 +50,7 @@ import numpy as np
 from cjm.config import SpikeRule, parse_config
 from cjm.dbt_build import PROJECT_DIR, dbt_env, dbt_executable
 from cjm.loader import sync_config
-from cjm.warehouse import open_warehouse
+from cjm.warehouse import open_warehouse, replace_mention_counts
 
 NAB_DIR = Path("spikes") / "nab_realtweets"
 SERIES = ("AAPL", "AMZN", "CRM", "CVS", "FB")
@@ -258,32 +258,16 @@ def run_dbt_detector(
             "alerts": {"spike": dict(spike or {}), "brands": dict(overrides or {})},
         }
     )
-    import pyarrow as pa
-
     brands, buckets, values = [], [], []
     for s in series:
         nz = np.nonzero(s.counts)[0]  # the warehouse has rows only for hours with mentions
         brands += [s.name] * len(nz)
         buckets += [s.start + int(i) * HOUR for i in nz]
         values += s.counts[nz].tolist()
-    table = pa.table(
-        {
-            "brand": brands,
-            "source": ["all"] * len(brands),
-            "bucket_at": pa.array(buckets, pa.timestamp("us")),
-            "mentions": pa.array(values, pa.int64()),
-            "negative_mentions": pa.array(values, pa.int64()),
-        }
-    )
     with open_warehouse(wh) as con:
         sync_config(con, config)
-        con.execute("create schema if not exists intermediate")
-        con.register("counts_arrow", table)
-        con.execute(
-            "create or replace table intermediate.int_mention_counts_bucketed as "
-            "select * from counts_arrow"
-        )
-        con.unregister("counts_arrow")
+        # every tweet is a negative mention: the same counts in both columns
+        replace_mention_counts(con, brands, buckets, values, values)
     args = [
         dbt_executable(), "run", "--quiet", "--select", *DETECTOR_MODELS,
         "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
