@@ -14,12 +14,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from cjm.config import DEFAULT_CONFIG, DEFAULT_WAREHOUSE, ConfigError, load_config
+from cjm.core.config import DEFAULT_CONFIG, DEFAULT_WAREHOUSE, ConfigError
+from cjm.core.paths import demo_sources_dir, shipped_config
+from cjm.refresh import settings
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILED = 1
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEMO_CONFIG = PROJECT_ROOT / "config" / "demo.yml"
+DEMO_CONFIG = shipped_config("demo.yml")
 
 
 def _quiet_libraries() -> None:
@@ -48,7 +49,7 @@ def _setup_logging(verbose: bool) -> None:
 
 def cmd_check_config(args: argparse.Namespace) -> int:
     try:
-        config = load_config(args.config)
+        config = settings.load(args.config)
     except ConfigError as exc:
         for err in exc.errors:
             print(f"{exc.path}: {err}", file=sys.stderr)
@@ -59,7 +60,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     )
     # How mentions will be read for this journey, so a user sees which cues their stage
     # names got (by name, by position or as mapped) before a run, not after.
-    from enrichment.stages import resolve, seed_catalogue
+    from cjm.enrichment.stages import resolve, seed_catalogue
 
     cues = resolve(config.stages.order, config.stages.stage_cues, seed_catalogue())
     packs = config.enrichment.topic_packs
@@ -76,8 +77,8 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, config_path: str, **kwargs: object) -> int:
-    from cjm.contracts import MissingSecretError
-    from cjm.pipeline import run_refresh
+    from cjm.core.contracts import MissingSecretError
+    from cjm.refresh.pipeline import run_refresh
 
     def on_step(step: str, msg: str) -> None:
         print(f"[{step}] {msg}", flush=True)
@@ -111,13 +112,13 @@ def demo_sources(warehouse: str) -> Iterator[str]:
     """
     import secrets
 
+    from cjm.core.warehouse import warehouse_path
     from cjm.demo.server import DemoServer
-    from cjm.warehouse import warehouse_path
 
     os.environ.setdefault("CJM_CUSTOMER_KEY_SECRET", "demo-only-not-a-secret")
     # Next to the warehouse, so the file source's cursor sees the same file on a re-run.
-    workdir = warehouse_path(warehouse).resolve().parent / "demo_sources"
-    with DemoServer(PROJECT_ROOT, token=secrets.token_urlsafe(24), workdir=workdir) as server:
+    workdir = demo_sources_dir(warehouse_path(warehouse))
+    with DemoServer(token=secrets.token_urlsafe(24), workdir=workdir) as server:
         saved = {k: os.environ.get(k) for k in server.env()}
         os.environ.update(server.env())
         try:
@@ -133,9 +134,9 @@ def demo_sources(warehouse: str) -> Iterator[str]:
 def cmd_demo(args: argparse.Namespace) -> int:
     """The bundled demo: live-format sources, a demo key, alerts to a local receiver,
     and the CJM table printed."""
-    from alerts.demo_receiver import run_demo_alerts
+    from cjm.core.warehouse import warehouse_path
+    from cjm.demo.receiver import run_demo_alerts
     from cjm.show import print_cjm
-    from cjm.warehouse import warehouse_path
 
     config = args.config if args.config_given else str(DEMO_CONFIG)
     received = warehouse_path(args.warehouse).resolve().parent / "demo_alerts.jsonl"
@@ -154,7 +155,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from cjm.bench import run_bench
+    from cjm.bench.run import run_bench
 
     if args.suite == "eval":
         return cmd_eval(args)
@@ -176,8 +177,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     """Quality on the real labelled dev data (sentiment, relevance, spikes)."""
-    from cjm.evaluation import default_data_dir
-    from cjm.evaluation.harness import run_eval
+    from cjm.bench.evaluation import default_data_dir
+    from cjm.bench.evaluation.harness import run_eval
 
     data = Path(args.data) if args.data else default_data_dir()
     try:
@@ -190,8 +191,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_model(args: argparse.Namespace) -> int:
     """Rebuild (or --check) the shipped sentiment models from the dev data."""
-    from cjm.evaluation import default_data_dir
-    from enrichment.train import build
+    from cjm.bench.evaluation import default_data_dir
+    from cjm.enrichment.train import build
 
     data = Path(args.data) if args.data else default_data_dir()
     try:

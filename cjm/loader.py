@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from cjm.config import Config
-from cjm.contracts import ENTITIES
+from cjm.core.config import Config
+from cjm.core.contracts import ENTITIES
 
 # Columns that describe the fetch, not the record: a re-fetch of an unchanged record
 # must not count as a change.

@@ -16,7 +16,8 @@ from typing import Any
 
 import duckdb
 
-from cjm.config import Config
+from cjm.core.config import Config
+from cjm.core.paths import bi_dir_for
 
 
 def mart_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -28,7 +29,7 @@ def mart_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def bi_paths(config: Config, warehouse: Path) -> tuple[Path, Path]:
-    bi_dir = Path(warehouse).resolve().parent / "bi"
+    bi_dir = bi_dir_for(warehouse)
     pub = config.publish
     duck = config.resolve(pub.duckdb_path) if pub.duckdb_path else bi_dir / "marts.duckdb"
     parquet = config.resolve(pub.parquet_dir) if pub.parquet_dir else bi_dir / "parquet"

@@ -57,7 +57,7 @@ NEGATIVE_SPIKES = Asset.ref(name="cjm.bi.marts.negative_spikes")
 def cjm_alerts() -> None:
     @task(pool=WAREHOUSE_POOL, queue=WAREHOUSE_QUEUE)
     def send_alerts() -> dict[str, Any]:
-        from alerts import run_alerts
+        from cjm.alerts import run_alerts
 
         summary = run_alerts(CONFIG_PATH, WAREHOUSE)
         if summary.failed:

@@ -37,8 +37,9 @@ from airflow.sdk import Asset, TriggerRule, dag, get_current_context, task, task
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
 
-from cjm.dbt_build import dbt_executable
-from cjm.marts import MART_TABLES
+from cjm.core.paths import dbt_project_dir
+from cjm.refresh.dbt import dbt_executable
+from cjm.refresh.marts import MART_TABLES
 
 # Paths only: reading environment variables here is cheap and does no I/O. They are
 # made absolute because tasks run with an unpredictable working directory and the
@@ -48,7 +49,7 @@ CONFIG_PATH = str(Path(os.environ.get("CJM_CONFIG", REPO_ROOT / "config" / "cjm.
 WAREHOUSE = str(
     Path(os.environ.get("CJM_WAREHOUSE", REPO_ROOT / "data" / "warehouse.duckdb")).resolve()
 )
-DBT_PROJECT_DIR = Path(os.environ.get("CJM_DBT_PROJECT_DIR", REPO_ROOT / "dbt_project")).resolve()
+DBT_PROJECT_DIR = dbt_project_dir()  # CJM_DBT_PROJECT_DIR, else the shipped project
 
 
 def _schedule() -> str | None:
@@ -106,7 +107,7 @@ def _run_id() -> str:
 def cjm_refresh() -> None:
     @task
     def list_sources() -> list[str]:
-        from cjm import tasks
+        from cjm.refresh import tasks
 
         return tasks.list_sources(CONFIG_PATH)
 
@@ -117,13 +118,13 @@ def cjm_refresh() -> None:
 
         @task
         def extract(source_name: str) -> dict[str, Any]:
-            from cjm import tasks
+            from cjm.refresh import tasks
 
             return tasks.extract(source_name, _run_id(), CONFIG_PATH, WAREHOUSE)
 
         @task
         def validate(source_name: str) -> dict[str, Any]:
-            from cjm import tasks
+            from cjm.refresh import tasks
 
             return tasks.validate(source_name, _run_id(), CONFIG_PATH, WAREHOUSE)
 
@@ -131,7 +132,7 @@ def cjm_refresh() -> None:
 
     @task(trigger_rule=TriggerRule.ALL_DONE, pool=WAREHOUSE_POOL, queue=WAREHOUSE_QUEUE)
     def load() -> dict[str, Any]:
-        from cjm import tasks
+        from cjm.refresh import tasks
 
         return tasks.load(_run_id(), CONFIG_PATH, WAREHOUSE)
 
@@ -187,7 +188,7 @@ def cjm_refresh() -> None:
 
     @task(pool=WAREHOUSE_POOL, queue=WAREHOUSE_QUEUE, outlets=BI_MART_ASSETS)
     def publish() -> dict[str, Any]:
-        from cjm import tasks
+        from cjm.refresh import tasks
 
         return tasks.publish(CONFIG_PATH, WAREHOUSE)
 
@@ -200,7 +201,7 @@ def cjm_refresh() -> None:
         a run by its leaf tasks). It hangs off load only, not publish: downstream of
         publish it would hide a failed dbt build or publish behind its own success.
         """
-        from cjm import tasks
+        from cjm.refresh import tasks
 
         failed = load_report.get("failed") or {}
         if failed:

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cjm.contracts import ENTITIES, ERRORS_COLUMN
+from cjm.core.contracts import ENTITIES, ERRORS_COLUMN
 
 from ._gx import load_gx
 from .suites import (

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from cjm.contracts import ERRORS_COLUMN, SOURCE_TYPES
+from cjm.core.contracts import ERRORS_COLUMN, SOURCE_TYPES
 
 from ._gx import load_gx
 

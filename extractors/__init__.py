@@ -5,40 +5,40 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from extractors.base import ExtractContext, Extracted, ExtractError
+from cjm.extractors.base import ExtractContext, Extracted, ExtractError
 
 if TYPE_CHECKING:
-    from extractors.base import Extractor
+    from cjm.extractors.base import Extractor
 
 __all__ = ["ExtractContext", "ExtractError", "Extracted", "get_extractor"]
 
 
 def _file() -> Extractor:
-    from extractors.file_source import extract
+    from cjm.extractors.file_source import extract
 
     return extract
 
 
 def _rss() -> Extractor:
-    from extractors.rss import extract
+    from cjm.extractors.rss import extract
 
     return extract
 
 
 def _crm_api() -> Extractor:
-    from extractors.crm_api import extract
+    from cjm.extractors.crm_api import extract
 
     return extract
 
 
 def _telegram() -> Extractor:
-    from extractors.telegram import extract
+    from cjm.extractors.telegram import extract
 
     return extract
 
 
 def _snscrape() -> Extractor:
-    from extractors.snscrape_source import extract
+    from cjm.extractors.snscrape_source import extract
 
     return extract
 

@@ -13,12 +13,15 @@ from typing import TYPE_CHECKING, Protocol
 
 import pyarrow as pa
 
+from cjm.core.http import SourceError
+
 if TYPE_CHECKING:
-    from cjm.config import Config, Source
+    from cjm.core.config import Config, Source
 
 
-class ExtractError(RuntimeError):
-    """A source that cannot be read at all (unreachable, unparseable, misconfigured)."""
+# A source that cannot be read at all (unreachable, unparseable, misconfigured). Defined
+# in the core beside the HTTP client that raises it most; extractors know it by this name.
+ExtractError = SourceError
 
 
 @dataclass(frozen=True)

@@ -27,12 +27,12 @@ from zoneinfo import ZoneInfo
 
 import requests
 
-from cjm.config import CrmApiSource, Pagination
-from cjm.contracts import ERRORS_COLUMN, ROW_COLUMN
-from extractors.base import ExtractContext, Extracted, ExtractError
-from extractors.file_source import parse_amount, parse_timestamp
-from extractors.http import client_for, safe_url
-from extractors.records import clean_str, finish_crm_events, utc
+from cjm.core.config import CrmApiSource, Pagination
+from cjm.core.contracts import ERRORS_COLUMN, ROW_COLUMN
+from cjm.core.http import client_for, safe_url
+from cjm.extractors.base import ExtractContext, Extracted, ExtractError
+from cjm.extractors.file_source import parse_amount, parse_timestamp
+from cjm.extractors.records import clean_str, finish_crm_events, utc
 
 log = logging.getLogger("cjm.crm_api")
 

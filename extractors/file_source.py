@@ -21,10 +21,10 @@ from zoneinfo import ZoneInfo
 
 import pyarrow.parquet as pq
 
-from cjm.config import FileSource
-from cjm.contracts import ERRORS_COLUMN, ROW_COLUMN
-from extractors.base import ExtractContext, Extracted, ExtractError
-from extractors.records import clean_str, finish_crm_events, finish_mentions, utc
+from cjm.core.config import FileSource
+from cjm.core.contracts import ERRORS_COLUMN, ROW_COLUMN
+from cjm.extractors.base import ExtractContext, Extracted, ExtractError
+from cjm.extractors.records import clean_str, finish_crm_events, finish_mentions, utc
 
 TIMESTAMP_FIELD = {"mention": "published_at", "crm_event": "occurred_at"}
 csv.field_size_limit(10 * 1024 * 1024)

@@ -18,7 +18,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from cjm.contracts import (
+from cjm.core.brand_match import BrandMatcher
+from cjm.core.contracts import (
     ERRORS_COLUMN,
     ROW_COLUMN,
     customer_key_secret,
@@ -26,8 +27,7 @@ from cjm.contracts import (
     landing_schema,
     stable_id,
 )
-from extractors.base import ExtractContext, Extracted
-from extractors.brand_match import BrandMatcher
+from cjm.extractors.base import ExtractContext, Extracted
 
 _CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
 _LATIN = re.compile(r"[a-z]", re.IGNORECASE)

@@ -41,11 +41,11 @@ from urllib.parse import quote
 
 import feedparser
 
-from cjm.config import Brand, RssSource
-from cjm.contracts import ERRORS_COLUMN, ROW_COLUMN
-from extractors.base import ExtractContext, Extracted, ExtractError
-from extractors.http import Conditional, HttpClient, client_for, safe_url
-from extractors.records import finish_mentions
+from cjm.core.config import Brand, RssSource
+from cjm.core.contracts import ERRORS_COLUMN, ROW_COLUMN
+from cjm.core.http import Conditional, HttpClient, client_for, safe_url
+from cjm.extractors.base import ExtractContext, Extracted, ExtractError
+from cjm.extractors.records import finish_mentions
 
 log = logging.getLogger("cjm.rss")
 

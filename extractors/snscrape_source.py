@@ -32,10 +32,10 @@ from functools import lru_cache
 from types import ModuleType
 from typing import Any
 
-from cjm.config import SnscrapeSource
-from cjm.contracts import ERRORS_COLUMN, ROW_COLUMN
-from extractors.base import ExtractContext, Extracted, ExtractError
-from extractors.records import finish_mentions, utc
+from cjm.core.config import SnscrapeSource
+from cjm.core.contracts import ERRORS_COLUMN, ROW_COLUMN
+from cjm.extractors.base import ExtractContext, Extracted, ExtractError
+from cjm.extractors.records import finish_mentions, utc
 
 _MAX_PINNED = 5
 _ERRNO = re.compile(r"\[Errno -?\d+\][^'\")]*")

@@ -33,11 +33,11 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urljoin
 
-from cjm.config import TelegramSource
-from cjm.contracts import ERRORS_COLUMN, ROW_COLUMN
-from extractors.base import ExtractContext, Extracted, ExtractError
-from extractors.records import finish_mentions, utc
-from extractors.snscrape_source import (
+from cjm.core.config import TelegramSource
+from cjm.core.contracts import ERRORS_COLUMN, ROW_COLUMN
+from cjm.extractors.base import ExtractContext, Extracted, ExtractError
+from cjm.extractors.records import finish_mentions, utc
+from cjm.extractors.snscrape_source import (
     describe_error,
     import_snscrape,
     record_send_errors,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from cjm.warehouse import open_warehouse
+from cjm.core.warehouse import open_warehouse
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 

@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from cjm.dbt_build import dbt_build
+from cjm.core.warehouse import open_warehouse
 from cjm.loader import sync_config
-from cjm.warehouse import open_warehouse
+from cjm.refresh.dbt import dbt_build
 from tests.journey_data import generate, insert_events, journey_config
 
 EVENTS_PER_CUSTOMER = 2.15  # visit 1, email open 0.3, lead ~0.45, order ~0.27, ticket ~0.13

@@ -33,8 +33,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from cjm.contracts import SOURCE_TYPES, landing_schema
-from expectations import validate_frame
+from cjm.core.contracts import SOURCE_TYPES, landing_schema
+from cjm.expectations import validate_frame
 
 NOW = datetime(2024, 6, 1, 12, tzinfo=UTC)
 TOLERANCE = timedelta(hours=1)

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cjm.config import Config
-from cjm.contracts import CRM_EVENT_SCHEMA
+from cjm.core.config import Config
+from cjm.core.contracts import CRM_EVENT_SCHEMA
 
 BRAND = "Acme"
 START = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import duckdb
 
-from cjm.marts import MART_TABLES
+from cjm.refresh.marts import MART_TABLES
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"

@@ -20,7 +20,7 @@ import duckdb
 import pytest
 
 from cjm.airflow_env import run_dag_test
-from cjm.marts import MART_TABLES
+from cjm.refresh.marts import MART_TABLES
 from tests.airflow_fixtures import FIXTURE_CONFIG, AirflowHome, airflow_home
 
 __all__ = ["airflow_home"]  # re-exported so pytest finds the fixture

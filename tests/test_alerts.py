@@ -19,8 +19,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from pytest_httpserver import HTTPServer
 
-from alerts import run_alerts
-from cjm.config import parse_config
+from cjm.alerts import run_alerts
+from cjm.core.config import parse_config
 from tests.alerts_helpers import T0, alert_rows, write_marts
 
 SLACK_PATH = "/services/T000/B000/XXXX"

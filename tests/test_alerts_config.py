@@ -9,9 +9,9 @@ from typing import Any
 import duckdb
 import pytest
 
-from cjm.config import ConfigError, SpikeRule, parse_config
+from cjm.core.config import ConfigError, SpikeRule, parse_config
+from cjm.core.warehouse import ensure_schema
 from cjm.loader import sync_config
-from cjm.warehouse import ensure_schema
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from alerts.demo_receiver import run_demo_alerts
+from cjm.demo.receiver import run_demo_alerts
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from cjm.config import Brand
-from extractors.brand_match import BrandMatcher
+from cjm.core.brand_match import BrandMatcher
+from cjm.core.config import Brand
 
 ACME = Brand(name="Acme Bank", keywords=["acme", "акме", "@acmebank"], exclude=["acme corporation"])
 ZETA = Brand(name="Zeta", keywords=["zeta", "зета"])

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cjm.config import ConfigError, load_config, parse_config
+from cjm.core.config import ConfigError, load_config, parse_config
 
 ROOT = Path(__file__).resolve().parent.parent
 

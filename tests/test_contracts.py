@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cjm.contracts import (
+from cjm.core.contracts import (
     MissingSecretError,
     customer_key_secret,
     hash_customer_id,

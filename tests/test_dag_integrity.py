@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from cjm.marts import MART_TABLES
+from cjm.refresh.marts import MART_TABLES
 from tests.airflow_fixtures import AirflowHome, airflow_home, describe_dags
 
 __all__ = ["airflow_home"]  # re-exported so pytest finds the fixture

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 import pyarrow.parquet as pq
 import pytest
 
-from cjm.config import load_config
+from cjm.core.config import load_config
 from cjm.demo import generate as gen
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -196,7 +196,7 @@ def test_dates_follow_days_and_hours(generated: Path) -> None:
 
 
 def test_every_demo_mention_names_the_brand_and_off_brand_rows_do_not(generated: Path) -> None:
-    brand_match = pytest.importorskip("extractors.brand_match")
+    brand_match = pytest.importorskip("cjm.core.brand_match")
     matcher = brand_match.BrandMatcher(load_config(ROOT / "config" / "demo.yml").brands)
     rows, labels = _listening(generated / "inbox"), _labels(generated / "truth")
     for row, label in zip(rows, labels, strict=False):

@@ -19,11 +19,11 @@ import pyarrow.parquet as pq
 import pytest
 import requests
 
-from cjm import tasks
-from cjm.config import load_config, parse_config
+from cjm.core.config import load_config, parse_config
 from cjm.demo.server import LISTENING_OTHER, DemoData, DemoServer, serve_demo
-from extractors import get_extractor
-from extractors.base import ExtractContext
+from cjm.extractors import get_extractor
+from cjm.extractors.base import ExtractContext
+from cjm.refresh import tasks
 
 ROOT = Path(__file__).resolve().parent.parent
 INBOX = ROOT / "demo" / "inbox"
@@ -32,7 +32,7 @@ TOKEN = "test-token"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
-    with DemoServer(ROOT, token=TOKEN, workdir=tmp_path_factory.mktemp("demo")) as s:
+    with DemoServer(ROOT / "demo", token=TOKEN, workdir=tmp_path_factory.mktemp("demo")) as s:
         yield s
 
 
@@ -55,7 +55,7 @@ def demo_brands() -> list[dict]:
 
 
 def test_serve_demo_binds_loopback_and_stops(tmp_path: Path) -> None:
-    base_url, stop = serve_demo(ROOT, workdir=tmp_path)
+    base_url, stop = serve_demo(workdir=tmp_path)
     try:
         assert base_url.startswith("http://127.0.0.1:")
         assert requests.get(f"{base_url}/media/rss.xml", timeout=5).status_code == 200
@@ -67,7 +67,7 @@ def test_serve_demo_binds_loopback_and_stops(tmp_path: Path) -> None:
 
 
 def test_generated_pages_are_deterministic() -> None:
-    a, b = DemoData.load(ROOT), DemoData.load(ROOT)
+    a, b = DemoData.load(ROOT / "demo"), DemoData.load(ROOT / "demo")
     from cjm.demo.server import render_rss, render_telegram_page
 
     ch = "ru_money_chat_3"

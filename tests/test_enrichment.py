@@ -1,4 +1,4 @@
-"""Behaviour of the mention enrichment (enrichment/), hand-written cases.
+"""Behaviour of the mention enrichment (cjm/enrichment/), hand-written cases.
 
 Each case states what a reader of the mention would say; the rules come from the real
 seed CSVs, so a failing case means either a seed or the scorer changed its answer.
@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from enrichment import BrandInfo, Enricher, RuleSet
-from enrichment.language import LanguageDetector
-from enrichment.morph import english_forms, surface_forms
-from enrichment.rules import SEEDS_DIR, RulesError
-from enrichment.text import normalize_url, story_keys, tokenize
+from cjm.enrichment import BrandInfo, Enricher, RuleSet
+from cjm.enrichment.language import LanguageDetector
+from cjm.enrichment.morph import english_forms, surface_forms
+from cjm.enrichment.rules import SEEDS_DIR, RulesError
+from cjm.enrichment.text import normalize_url, story_keys, tokenize
 
 STAGES = ("awareness", "consideration", "purchase", "usage", "loyalty")
 

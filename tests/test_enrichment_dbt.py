@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from cjm.warehouse import open_warehouse
+from cjm.core.warehouse import open_warehouse
 
 ROOT = Path(__file__).resolve().parents[1]
 SELECT = ["--select", "+int_mentions_enriched", "--indirect-selection", "cautious"]
@@ -45,7 +45,7 @@ def _dbt(project: Path, warehouse: Path, *args: str) -> None:
         **os.environ,
         "CJM_WAREHOUSE": str(warehouse),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        # the copied project does not sit next to enrichment/: make it importable
+        # the copied project does not sit next to cjm/enrichment/: make it importable
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     }
     result = subprocess.run(

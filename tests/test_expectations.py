@@ -13,8 +13,8 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from cjm.contracts import ENTITIES, landing_schema
-from expectations import (
+from cjm.core.contracts import ENTITIES, landing_schema
+from cjm.expectations import (
     ValidationError,
     ValidationOutcome,
     crm_event_suite,

@@ -10,9 +10,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from cjm.config import parse_config
-from cjm.contracts import stable_id
-from extractors import ExtractContext, ExtractError, get_extractor
+from cjm.core.config import parse_config
+from cjm.core.contracts import stable_id
+from cjm.extractors import ExtractContext, ExtractError, get_extractor
 
 BRANDS = [{"name": "Finly", "keywords": ["finly", "финли"]}]
 
@@ -181,7 +181,7 @@ def test_cursor_skips_unchanged_files(tmp_path: Path) -> None:
 def test_timestamps_without_a_format(raw: str, expected: datetime | None) -> None:
     from zoneinfo import ZoneInfo
 
-    from extractors.file_source import parse_timestamp
+    from cjm.extractors.file_source import parse_timestamp
 
     got, err = parse_timestamp(raw, None, ZoneInfo("UTC"))
     assert got == expected

@@ -12,9 +12,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from cjm.config import SecretRef
-from extractors.base import ExtractError
-from extractors.http import (
+from cjm.core.config import SecretRef
+from cjm.core.http import (
     USER_AGENT,
     Conditional,
     HttpClient,
@@ -24,6 +23,7 @@ from extractors.http import (
     parse_retry_after,
     safe_url,
 )
+from cjm.extractors.base import ExtractError
 
 FAST = RetryPolicy(max_tries=3, backoff=0.01, max_wait=5.0, max_total_wait=10.0)
 

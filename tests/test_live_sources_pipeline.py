@@ -16,7 +16,7 @@ import yaml
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from cjm.pipeline import run_refresh
+from cjm.refresh.pipeline import run_refresh
 from tests.pipeline_helpers import FIXTURES, rows, scalar
 
 HTTP = FIXTURES / "http"

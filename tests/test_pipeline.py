@@ -11,8 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from cjm import tasks
-from cjm.pipeline import run_refresh
+from cjm.refresh import tasks
+from cjm.refresh.pipeline import run_refresh
 from tests.pipeline_helpers import FIXTURES, MARTS, ROOT, rows, scalar, snapshot
 
 

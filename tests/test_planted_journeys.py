@@ -24,9 +24,9 @@ import duckdb
 import numpy as np
 import pytest
 
-from cjm.dbt_build import dbt_build
+from cjm.core.warehouse import open_warehouse
 from cjm.loader import sync_config
-from cjm.warehouse import open_warehouse
+from cjm.refresh.dbt import dbt_build
 from tests.journey_data import (
     BRAND,
     CHANNELS,

@@ -1,4 +1,4 @@
-"""Off-topic filtering (enrichment/relevance.py) and its evaluation on Sanders.
+"""Off-topic filtering (cjm/enrichment/relevance.py) and its evaluation on Sanders.
 
 Hand-written texts show each signal; the config tests show that what a user writes in
 config/cjm.yml reaches the score through the real loader; the Sanders test runs the
@@ -15,16 +15,15 @@ from typing import Any
 import duckdb
 import pytest
 
-from cjm.config import Brand, parse_config
-from cjm.evaluation import default_data_dir
-from cjm.evaluation.relevance import (
+from cjm.bench.evaluation import default_data_dir
+from cjm.bench.evaluation.relevance import (
     SANDERS,
     evaluate_relevance,
     relevance_brand,
 )
-from cjm.loader import sync_config
-from cjm.warehouse import ensure_schema
-from enrichment.relevance import (
+from cjm.core.config import Brand, parse_config
+from cjm.core.warehouse import ensure_schema
+from cjm.enrichment.relevance import (
     DEFAULT_MIN_SCORE,
     RelevanceBrand,
     brand_from_row,
@@ -32,6 +31,7 @@ from enrichment.relevance import (
     guess_languages,
     relevance,
 )
+from cjm.loader import sync_config
 
 ROOT = Path(__file__).resolve().parents[1]
 APPLE = RelevanceBrand(

@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cjm.evaluation import default_data_dir
-from cjm.evaluation.sentiment import SETS, evaluate_sentiment, metrics, read_set
-from enrichment import train
-from enrichment.rules import RuleSet
-from enrichment.scorer import BrandInfo, Enricher
-from enrichment.sentiment_model import (
+from cjm.bench.evaluation import default_data_dir
+from cjm.bench.evaluation.sentiment import SETS, evaluate_sentiment, metrics, read_set
+from cjm.enrichment import train
+from cjm.enrichment.rules import RuleSet
+from cjm.enrichment.scorer import BrandInfo, Enricher
+from cjm.enrichment.sentiment_model import (
     LABELS,
     LanguageModel,
     featurise,
@@ -114,7 +114,7 @@ def test_the_seed_rules_keep_a_vote() -> None:
 def test_models_fingerprint_is_in_the_rules_hash_inputs() -> None:
     import inspect
 
-    from enrichment import dbt_model
+    from cjm.enrichment import dbt_model
 
     assert len(models_fingerprint()) == 16
     assert "models_fingerprint()" in inspect.getsource(dbt_model.build)

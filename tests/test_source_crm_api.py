@@ -10,9 +10,9 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from cjm.config import parse_config
-from cjm.contracts import hash_customer_id
-from extractors import ExtractContext, Extracted, ExtractError, get_extractor
+from cjm.core.config import parse_config
+from cjm.core.contracts import hash_customer_id
+from cjm.extractors import ExtractContext, Extracted, ExtractError, get_extractor
 
 HTTP = Path(__file__).parent / "fixtures" / "http"
 BRANDS = [{"name": "Finly", "keywords": ["finly", "финли"]}]

@@ -13,9 +13,9 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from cjm.config import parse_config
-from cjm.contracts import stable_id
-from extractors import ExtractContext, Extracted, ExtractError, get_extractor
+from cjm.core.config import parse_config
+from cjm.core.contracts import stable_id
+from cjm.extractors import ExtractContext, Extracted, ExtractError, get_extractor
 
 HTTP = Path(__file__).parent / "fixtures" / "http"
 BRANDS = [
@@ -326,7 +326,7 @@ def test_a_cursor_from_another_source_type_is_a_clear_error(httpserver: HTTPServ
 
 
 def test_bench_sources_runs_on_small_inputs() -> None:
-    from extractors.bench import bench_sources
+    from cjm.bench.sources import bench_sources
 
     figures = bench_sources(feed_entries=30, crm_pages=3, crm_page_size=20)
     assert figures["rss"]["records"] == 30 and figures["crm_api"]["records"] == 60

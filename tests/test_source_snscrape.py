@@ -18,9 +18,9 @@ import yaml
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
-from cjm.config import ConfigError, SnscrapeSource, parse_config
-from extractors import get_extractor
-from extractors.base import ExtractContext, Extracted, ExtractError
+from cjm.core.config import ConfigError, SnscrapeSource, parse_config
+from cjm.extractors import get_extractor
+from cjm.extractors.base import ExtractContext, Extracted, ExtractError
 
 ROOT = Path(__file__).resolve().parent.parent
 BRANDS = [{"name": "Finly", "keywords": ["finly", "финли", "#финли"]}]

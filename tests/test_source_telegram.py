@@ -18,10 +18,10 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
-from cjm.config import ConfigError, parse_config
-from extractors import get_extractor
-from extractors.base import ExtractContext, Extracted, ExtractError
-from extractors.snscrape_source import import_snscrape
+from cjm.core.config import ConfigError, parse_config
+from cjm.extractors import get_extractor
+from cjm.extractors.base import ExtractContext, Extracted, ExtractError
+from cjm.extractors.snscrape_source import import_snscrape
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "telegram"
 CHANNEL = "finly_news"

@@ -7,8 +7,6 @@ runs it: the dbt model on a temporary warehouse. One dbt run serves the module.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -16,13 +14,13 @@ import duckdb
 import numpy as np
 import pytest
 
-from alerts import run_alerts
-from alerts.bench import START, WARMUP_DAYS, Stream, generate_stream, run_detector, score
-from alerts.demo_receiver import DEMO_CONN_ID, demo_receiver
-from cjm.config import SpikeRule, parse_config
-from cjm.dbt_build import PROJECT_DIR, dbt_env, dbt_executable
+from cjm.alerts import run_alerts
+from cjm.bench.alerts import START, WARMUP_DAYS, Stream, generate_stream, run_detector, score
+from cjm.core.config import SpikeRule, parse_config
+from cjm.core.warehouse import open_warehouse
+from cjm.demo.receiver import DEMO_CONN_ID, demo_receiver
 from cjm.loader import sync_config
-from cjm.warehouse import open_warehouse
+from cjm.refresh.dbt import dbt_run_or_raise
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +51,7 @@ def test_planted_spikes_are_found_quickly(detected: dict) -> None:
     # Every planted incident of two hours or more is found. A single hour at 8 × the
     # usual negatives may be missed on the medium brand: on real volumes one-hour
     # bursts of that size are routine (the detector is tuned on NAB realTweets, see
-    # cjm.evaluation.spikes), so one hour needs a larger lift than a lasting rise.
+    # cjm.bench.evaluation.spikes), so one hour needs a larger lift than a lasting rise.
     missed = detected["score"]["missed"]
     assert all(m["hours"] == 1 and m["multiplier"] <= 8 for m in missed), missed
     assert detected["score"]["precision"] >= 0.8
@@ -155,15 +153,7 @@ def test_python_defaults_and_the_sql_fallback_agree(tmp_path: Path) -> None:
     )
 
     def resolve(wh: Path) -> None:  # dbt run, not build: the marts' tests need the marts
-        args = [
-            dbt_executable(), "run", "--quiet", "--select", "+int_spike_rules_resolved",
-            "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
-            "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs"),
-        ]  # fmt: skip
-        proc = subprocess.run(
-            args, env={**os.environ, **dbt_env(wh)}, capture_output=True, text=True, check=False
-        )
-        assert proc.returncode == 0, proc.stdout + proc.stderr
+        dbt_run_or_raise(wh, ["+int_spike_rules_resolved"], tmp_path, "the rule resolution")
 
     bare = tmp_path / "bare.duckdb"
     with open_warehouse(bare):

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cjm.evaluation import default_data_dir
-from cjm.evaluation.spikes import (
+from cjm.bench.evaluation import default_data_dir
+from cjm.bench.evaluation.spikes import (
     NAB_DIR,
     Incident,
     baseline_flags,

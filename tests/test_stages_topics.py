@@ -20,11 +20,11 @@ import duckdb
 import pytest
 import yaml
 
-from cjm.config import parse_config
-from enrichment import dbt_model
-from enrichment.rules import RULE_SEEDS, SEEDS_DIR, RuleSet
-from enrichment.scorer import BrandInfo, Enricher
-from enrichment.stages import resolve, seed_catalogue
+from cjm.core.config import parse_config
+from cjm.enrichment import dbt_model
+from cjm.enrichment.rules import RULE_SEEDS, SEEDS_DIR, RuleSet
+from cjm.enrichment.scorer import BrandInfo, Enricher
+from cjm.enrichment.stages import resolve, seed_catalogue
 
 ROOT = Path(__file__).resolve().parents[1]
 BANK_STAGES = ("lead", "application", "approved", "card_activated", "repeat_purchase")

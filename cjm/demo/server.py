@@ -23,7 +23,7 @@ writes them to ``<workdir>/mentions_listening_other.csv`` (same columns, same
 rows, Telegram rows removed), so no mention is read twice.
 
 Binds 127.0.0.1 on a free port; ``DemoServer`` is a context manager and
-``serve_demo(root)`` returns ``(base_url, stop)`` for callers that cannot use one.
+``serve_demo()`` returns ``(base_url, stop)`` for callers that cannot use one.
 """
 
 from __future__ import annotations
@@ -49,6 +49,8 @@ from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 from xml.sax.saxutils import escape as xml_escape
 from zoneinfo import ZoneInfo
+
+from cjm.core.paths import demo_bundle_dir
 
 DEMO_CRM_TOKEN = "demo-crm-token-not-a-secret"
 TELEGRAM_PAGE_SIZE = 20
@@ -401,7 +403,7 @@ def _stable_int(*parts: object) -> int:
 
 @dataclass
 class DemoData:
-    """Everything the server serves, built once from ``demo/inbox`` (and ``demo/truth``)."""
+    """Everything the server serves, built once from the bundle's ``inbox/`` (and ``truth/``)."""
 
     channels: dict[str, TgChannel]
     articles: list[dict[str, Any]]
@@ -414,8 +416,8 @@ class DemoData:
 
     @classmethod
     def load(cls, root: Path) -> DemoData:
-        inbox = root / "demo" / "inbox"
-        channels, other_csv = _telegram_from_listening(inbox, root / "demo" / "truth")
+        inbox = root / "inbox"
+        channels, other_csv = _telegram_from_listening(inbox, root / "truth")
         with (inbox / "mentions_media.jsonl").open(encoding="utf-8") as f:
             articles = [json.loads(line) for line in f if line.strip()]
         articles.sort(key=lambda a: datetime.fromisoformat(a["published"]), reverse=True)
@@ -650,12 +652,19 @@ class _DemoHTTPServer(ThreadingHTTPServer):
 
 
 class DemoServer:
-    """The demo sources on 127.0.0.1:<free port>; ``with DemoServer(root) as s: s.base_url``."""
+    """The demo sources on 127.0.0.1:<free port>; ``with DemoServer() as s: s.base_url``.
+
+    `bundle` is a folder with the demo's `inbox/` and `truth/` (default: the shipped one).
+    """
 
     def __init__(
-        self, root: Path | str, *, token: str = DEMO_CRM_TOKEN, workdir: Path | str | None = None
+        self,
+        bundle: Path | str | None = None,
+        *,
+        token: str = DEMO_CRM_TOKEN,
+        workdir: Path | str | None = None,
     ):
-        self.root = Path(root)
+        self.root = Path(bundle) if bundle else demo_bundle_dir()
         self.token = token
         self._workdir_arg = Path(workdir) if workdir else None
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
@@ -718,7 +727,10 @@ class DemoServer:
 
 
 def serve_demo(
-    root: Path | str, *, token: str = DEMO_CRM_TOKEN, workdir: Path | str | None = None
+    root: Path | str | None = None,
+    *,
+    token: str = DEMO_CRM_TOKEN,
+    workdir: Path | str | None = None,
 ) -> tuple[str, Callable[[], None]]:
     """Start the demo server; returns its base URL and the function that stops it."""
     server = DemoServer(root, token=token, workdir=workdir).start()
@@ -728,7 +740,7 @@ def serve_demo(
 if __name__ == "__main__":  # python -m cjm.demo.server: browse the demo sources
     import time
 
-    with DemoServer(Path(__file__).resolve().parents[2]) as s:
+    with DemoServer() as s:
         print(f"serving {s.base_url} (Ctrl-C stops); env: {s.env()}", flush=True)
         try:
             while True:

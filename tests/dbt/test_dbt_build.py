@@ -19,8 +19,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from cjm.marts import MART_TABLES
-from cjm.warehouse import open_warehouse
+from cjm.core.warehouse import open_warehouse
+from cjm.refresh.marts import MART_TABLES
 
 DBT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 MARTS = MART_TABLES

@@ -1,7 +1,7 @@
 -- Mentions and negative mentions per brand × source × bucket (hour or day, setting
 -- spike_bucket), plus source 'all' for the brand total. Only buckets that hold
 -- mentions: int_negative_buckets_scored lays them on a gap-free spine. The spike
--- benchmark (alerts/bench.py) writes this table itself and runs the models
+-- benchmark (cjm/bench/alerts.py) writes this table itself and runs the models
 -- downstream of it, so the benchmark and the warehouse share one detector.
 
 with

@@ -1,9 +1,9 @@
 """What each mention says (language, sentiment, emotion, stage, topics, NPS, author role,
-story keys), scored in Python by the `enrichment` package from the rule seeds.
+story keys), scored in Python by the `cjm.enrichment` package from the rule seeds.
 
 Incremental: only new or changed mentions are scored, unless the rules (any rule seed,
 the brands/stages config or the scorer version) changed since the stored rows were
-scored; then every mention is scored again. See enrichment/dbt_model.py.
+scored; then every mention is scored again. See cjm/enrichment/dbt_model.py.
 """
 
 import os
@@ -13,7 +13,7 @@ from pathlib import Path
 
 def _import_enrichment():
     try:
-        from enrichment import dbt_model
+        from cjm.enrichment import dbt_model
     except ImportError:
         # A checkout where the package is not installed: it sits next to dbt_project/.
         argv = sys.argv
@@ -23,7 +23,7 @@ def _import_enrichment():
             else Path(os.environ.get("DBT_PROJECT_DIR") or os.getcwd())
         )
         sys.path.insert(0, str(project_dir.resolve().parent))
-        from enrichment import dbt_model
+        from cjm.enrichment import dbt_model
     return dbt_model
 
 

@@ -1,7 +1,7 @@
 -- One row per mention with everything the enrichment says about it (language,
 -- sentiment, stage, topics and their tonality, emotion, NPS signal, author role) and
 -- the story it belongs to: reposts of the same story (same link, or the same wording
--- of at least six words, see enrichment/text.py story_keys) point at the earliest
+-- of at least six words, see cjm/enrichment/text.py story_keys) point at the earliest
 -- record (then the smallest id), which is kept in marts.mentions; the others are
 -- flagged is_repost. All mentions stay here so volume marts can still count them.
 

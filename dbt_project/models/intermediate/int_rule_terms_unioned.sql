@@ -1,6 +1,6 @@
 -- Every term of the text rules (sentiment lexicon, negators, sentiment modifiers, topic
 -- keywords, emotion terms, NPS phrases, stage cues, author roles) in one shape, split into
--- normalised words. The scorer (enrichment/, via int_mentions_enriched) reads the seeds
+-- normalised words. The scorer (cjm/enrichment/, via int_mentions_enriched) reads the seeds
 -- itself; this table is the analysts' view of the rules and what the seed tests check
 -- (tests/assert_rule_terms_are_well_formed.sql). A trailing `*` makes the last word a prefix.
 

@@ -1,0 +1,730 @@
+"""The config file (`config/cjm.yml`) as typed models.
+
+Every error is reported with its path inside the YAML (``sources[2].url``) so a
+user fixing a config never has to guess which of twenty sources is wrong.
+Secrets are only ever *references* (an env var name or an Airflow connection
+id); a literal token in the YAML is rejected.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Literal
+from urllib.parse import urlsplit
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+DEFAULT_CONFIG = "config/cjm.yml"
+DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
+DEFAULT_STAGES = ["awareness", "consideration", "purchase", "usage", "loyalty"]
+
+MENTION_FIELDS = {
+    "native_id",
+    "url",
+    "author",
+    "title",
+    "text",
+    "published_at",
+    "language",
+    "brand",
+    "channel",
+}
+CRM_EVENT_FIELDS = {
+    "native_id",
+    "customer_key",
+    "event_type",
+    "channel",
+    "touchpoint",
+    "campaign",
+    "message",
+    "occurred_at",
+    "amount",
+    "attributes",
+    "brand",
+}
+
+
+class ConfigError(ValueError):
+    """A config that cannot be used; ``errors`` holds one line per problem."""
+
+    def __init__(self, path: str | Path, errors: list[str]):
+        self.path = str(path)
+        self.errors = errors
+        super().__init__(f"{path}: " + "; ".join(errors))
+
+
+class _Model(BaseModel):
+    # Unknown keys are errors: a typo such as `exlude:` must not silently do nothing.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Relevance(_Model):
+    """When a mention that names the brand counts as *about* it (cjm/enrichment/relevance.py).
+
+    Every mention gets a `relevance` score in [0, 1]; below `min_score` it is
+    `is_relevant = false` and the story marts (cjm, sentiment, keyword_map, spikes)
+    leave it out, while marts.mentions keeps it. The default 0.3 was measured on the
+    Sanders tweets (cjm/bench/evaluation/relevance.py) to keep ≥ 99% of the real mentions
+    while removing most off-topic ones; 0 keeps everything.
+    """
+
+    min_score: float = Field(default=0.3, ge=0, le=1)
+
+
+class Brand(_Model):
+    name: str = Field(min_length=1)
+    keywords: list[str] = Field(min_length=1)
+    exclude: list[str] = Field(default_factory=list)
+    languages: list[str] = Field(default_factory=lambda: ["ru", "en"])
+    # Brand-domain words that make a match more likely about the brand ("app store").
+    context: list[str] = Field(default_factory=list)
+    # Words of the keyword's other senses anywhere in the text ("pie", "juice"); unlike
+    # `exclude` (a phrase masked before matching) they only lower the relevance.
+    off_topic: list[str] = Field(default_factory=list)
+    relevance: Relevance = Field(default_factory=Relevance)
+
+
+class SecretRef(_Model):
+    """Where a secret lives. Exactly one of the references must be given."""
+
+    bearer_env: str | None = None
+    airflow_conn: str | None = None
+    header: str | None = None  # header name for API-key style auth, e.g. X-Api-Key
+    header_env: str | None = None
+
+    @model_validator(mode="after")
+    def _one_reference(self) -> SecretRef:
+        refs = [v for v in (self.bearer_env, self.airflow_conn, self.header_env) if v]
+        if len(refs) != 1:
+            raise ValueError("give exactly one of bearer_env, header_env, airflow_conn")
+        if self.header_env and not self.header:
+            raise ValueError("header_env needs header (the HTTP header name)")
+        return self
+
+
+class _SourceBase(_Model):
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_\-]+$")
+    brand: str | None = None  # restrict matching to one brand; default: all brands
+    enabled: bool = True
+
+
+class _HttpSource(_SourceBase):
+    """What every HTTP source shares (cjm/core/http.py): timeouts in seconds; transient
+    failures (429, 5xx, timeouts, dropped connections) are retried up to `max_tries`
+    times with exponential backoff from `backoff_seconds`, each pause capped at
+    `max_wait_seconds` (Retry-After included), all pauses together at
+    `max_total_wait_seconds`."""
+
+    timeout_connect: float = Field(default=10.0, gt=0)
+    timeout_read: float = Field(default=30.0, gt=0)
+    max_tries: int = Field(default=5, ge=1)
+    backoff_seconds: float = Field(default=1.0, ge=0)
+    max_wait_seconds: float = Field(default=60.0, ge=0)
+    max_total_wait_seconds: float = Field(default=300.0, ge=0)
+
+
+class RssSource(_HttpSource):
+    type: Literal["rss"]
+    url: str  # a feed, or a search feed with `{query}` (filled with brand keywords)
+    channel: str = "media"
+    # `{query}` URLs: None → one request per keyword; a string such as " OR " → one
+    # request per brand with its keywords joined by it (for engines that support OR).
+    query_join: str | None = None
+    # Entry ids remembered in the cursor so a re-read feed yields only new entries.
+    seen_max: int = Field(default=5000, ge=10)
+
+
+def _check_base_url(value: str) -> str:
+    """http(s) only; a ``${VAR}`` left unexpanded passes here and fails at run time."""
+    value = value.strip().rstrip("/")
+    if "${" not in value and not value.startswith(("http://", "https://")):
+        raise ValueError(f"{value!r} is not an http:// or https:// URL")
+    return value
+
+
+class TelegramSource(_SourceBase):
+    """A public Telegram channel, read from its web preview (t.me/s/<channel>) via snscrape."""
+
+    type: Literal["telegram"]
+    # The public username: `finlyapp`, `@finlyapp` and `https://t.me/finlyapp` all mean it.
+    channel: str
+    # Where the web preview is served: t.me itself, or a mirror/test server.
+    base_url: str = "https://t.me"
+    # Pages of ~20 messages read back per run; a first run backfills at most this far.
+    max_pages: int = Field(default=50, gt=0, le=10_000)
+    # Retries per page on connection errors, 429 and 5xx (snscrape backs off 1, 2, 4 s ...).
+    retries: int = Field(default=3, ge=0, le=10)
+    timeout_s: float = Field(default=10.0, gt=0)
+
+    @field_validator("channel")
+    @classmethod
+    def _username(cls, v: str) -> str:
+        name = v.strip()
+        for prefix in ("https://", "http://"):
+            name = name.removeprefix(prefix)
+        name = name.removeprefix("t.me/").removeprefix("s/").removeprefix("@").strip("/")
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{3,31}", name):
+            raise ValueError(
+                f"{v!r} is not a public channel username (5-32 letters, digits, _; "
+                "private invite links cannot be read)"
+            )
+        return name
+
+    @field_validator("base_url")
+    @classmethod
+    def _site_root(cls, v: str) -> str:
+        v = _check_base_url(v)
+        # The preview's "before" links are root-relative (/s/<channel>?before=…): a base
+        # URL with a path would lose it on the second page.
+        if "${" not in v and urlsplit(v).path not in ("", "/"):
+            raise ValueError(f"{v!r}: give a site root (https://host[:port]) without a path")
+        return v
+
+
+class SnscrapeSource(_SourceBase):
+    """Another snscrape scraper that still works upstream (Mastodon, VK public pages)."""
+
+    # Working scrapers (snscrape's own names) and the record `channel` each one fills in.
+    WORKING: ClassVar[dict[str, str]] = {
+        "mastodon-profile": "mastodon",
+        "mastodon-toot": "mastodon",
+        "vkontakte-user": "vk",
+    }
+    ALIASES: ClassVar[dict[str, str]] = {
+        "mastodon-user": "mastodon-profile",
+        "vk-user": "vkontakte-user",
+        "vkontakte": "vkontakte-user",
+    }
+    # Why the rest are refused, by name prefix: a config must fail at check-config time,
+    # not with an empty table months later.
+    DEAD: ClassVar[dict[str, str]] = {
+        "twitter": "dead upstream: Twitter/X closed the guest API snscrape used (2023)",
+        "reddit": "dead upstream: Reddit closed the Pushshift API snscrape used (2023)",
+        "facebook": "dead upstream: the page markup changed and pages need a login",
+        "instagram": "dead upstream: Instagram requires a login for the endpoints snscrape used",
+        "weibo": "not supported: untested here and needs a visitor cookie handshake",
+        "telegram": "use `type: telegram` with `channel:` for Telegram channels",
+    }
+
+    type: Literal["snscrape"]
+    scraper: str
+    # mastodon-profile: `@user@instance.social` or the profile URL; mastodon-toot: the
+    # toot URL; vkontakte-user: the page's short name (`finlyapp`, `club123`).
+    target: str
+    channel: str | None = None  # the record's channel; default from the scraper (mastodon, vk)
+    # vkontakte-user only: where vk.com is served (a mirror or a test server).
+    base_url: str = "https://vk.com"
+    max_items: int = Field(default=500, gt=0)  # newest items read per run
+    retries: int = Field(default=3, ge=0, le=10)
+
+    @field_validator("scraper")
+    @classmethod
+    def _working_scraper(cls, v: str) -> str:
+        name = cls.ALIASES.get(v.strip().lower(), v.strip().lower())
+        if name in cls.WORKING:
+            return name
+        prefix = name.split("-", 1)[0]
+        why = cls.DEAD.get(prefix, "unknown scraper")
+        raise ValueError(
+            f"scraper {v!r}: {why}; working scrapers: {', '.join(sorted(cls.WORKING))}"
+        )
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_base_url(cls, v: str) -> str:
+        return _check_base_url(v)
+
+    @model_validator(mode="after")
+    def _target_shape(self) -> SnscrapeSource:
+        t = self.target.strip()
+        if not t:
+            raise ValueError("target: empty")
+        if self.scraper == "mastodon-toot" and not t.startswith(("http://", "https://")):
+            raise ValueError("target: mastodon-toot needs the toot's URL")
+        if self.scraper == "mastodon-profile" and not (
+            t.startswith(("http://", "https://")) or re.fullmatch(r"@[^@\s]+@[^@\s]+", t)
+        ):
+            raise ValueError("target: mastodon-profile needs @user@instance or the profile URL")
+        if self.scraper == "vkontakte-user" and not re.fullmatch(r"[A-Za-z0-9_.]+", t):
+            raise ValueError("target: vkontakte-user needs the page's short name, e.g. durov")
+        return self
+
+
+class Pagination(_Model):
+    """How a CRM API pages (extractors/crm_api.py has one small class per type).
+
+    cursor: `param` (default `cursor`) takes the value at JSON path `next`; stops when
+    it is empty. page: `param` (default `page`) counts from `start` (default 1).
+    offset: `param` (default `offset`) counts records from `start` (default 0). page
+    and offset send `size_param`=`size` when given and stop on a short or empty page.
+    link: follows the `Link: <...>; rel="next"` header.
+    """
+
+    type: Literal["cursor", "page", "offset", "link", "none"] = "none"
+    param: str | None = None
+    next: str | None = None
+    size_param: str | None = None
+    size: int | None = Field(default=None, gt=0)
+    start: int | None = Field(default=None, ge=0)
+    # A guard against APIs that ignore the paging parameter and repeat page one.
+    max_pages: int | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _needs_next(self) -> Pagination:
+        if self.type == "cursor" and not self.next:
+            raise ValueError("type cursor needs `next`: the JSON path of the next cursor")
+        if self.size_param and not self.size:
+            raise ValueError("size_param needs size (the page size to ask for)")
+        return self
+
+
+class CrmApiSource(_HttpSource):
+    type: Literal["crm_api"]
+    url: str
+    auth: SecretRef | None = None
+    records: str = "data"
+    pagination: Pagination = Field(default_factory=Pagination)
+    since_param: str | None = None
+    # How the since value is written: "epoch" (seconds) or a strftime pattern; ISO-8601
+    # UTC (2026-09-08T10:00:00Z) when absent.
+    since_format: str | None = None
+    # The record field (dotted path) whose maximum is the cursor; default: the field
+    # mapped to occurred_at.
+    cursor_field: str | None = None
+    # Records come newest first and the API has no since filter: stop paging at the
+    # first page that holds nothing newer than the cursor.
+    newest_first: bool = False
+    params: dict[str, str | int | float | bool] = Field(default_factory=dict)  # fixed query
+    columns: dict[str, str] = Field(default_factory=dict)  # contract field → dotted path
+    constants: dict[str, Any] = Field(default_factory=dict)
+    timestamp_format: str | None = None  # strftime; ISO-8601 (or epoch numbers) when absent
+    timezone: str = "UTC"  # for timestamps without an offset
+
+    @field_validator("columns")
+    @classmethod
+    def _known_fields(cls, v: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(v) - CRM_EVENT_FIELDS)
+        if unknown:
+            raise ValueError(
+                f"unknown crm_event field(s) {unknown}; known: {sorted(CRM_EVENT_FIELDS)}"
+            )
+        return v
+
+    @model_validator(mode="after")
+    def _mapping_complete(self) -> CrmApiSource:
+        unknown = sorted(set(self.constants) - CRM_EVENT_FIELDS)
+        if unknown:
+            raise ValueError(f"constants: unknown crm_event field(s) {unknown}")
+        # The required fields are checked when the source is read (extractors/crm_api.py),
+        # so a config can name a CRM before its mapping is worked out.
+        if self.since_param and not (self.cursor_field or "occurred_at" in self.columns):
+            raise ValueError("since_param needs cursor_field or columns.occurred_at")
+        try:
+            from zoneinfo import ZoneInfo
+
+            ZoneInfo(self.timezone)
+        except Exception as exc:
+            raise ValueError(f"timezone: unknown time zone {self.timezone!r}") from exc
+        return self
+
+
+class FileSource(_SourceBase):
+    type: Literal["file"]
+    path: str
+    entity: Literal["mention", "crm_event"]
+    format: Literal["csv", "jsonl", "parquet"] | None = None  # from the extension when absent
+    columns: dict[str, str] = Field(default_factory=dict)
+    constants: dict[str, Any] = Field(default_factory=dict)
+    timestamp_format: str | None = None
+    timezone: str = "UTC"
+    channel: str | None = None
+    csv_delimiter: str = ","
+
+    @model_validator(mode="after")
+    def _known_fields(self) -> FileSource:
+        known = MENTION_FIELDS if self.entity == "mention" else CRM_EVENT_FIELDS
+        for what, mapping in (("columns", self.columns), ("constants", self.constants)):
+            unknown = sorted(set(mapping) - known)
+            if unknown:
+                raise ValueError(
+                    f"{what}: unknown {self.entity} field(s) {unknown}; known: {sorted(known)}"
+                )
+        mapped = set(self.columns) | set(self.constants)
+        required = (
+            {"native_id", "text", "published_at"}
+            if self.entity == "mention"
+            else {"native_id", "customer_key", "event_type", "occurred_at"}
+        )
+        missing = sorted(required - mapped)
+        if missing:
+            raise ValueError(f"columns: map the required {self.entity} field(s) {missing}")
+        try:
+            from zoneinfo import ZoneInfo
+
+            ZoneInfo(self.timezone)
+        except Exception as exc:
+            raise ValueError(f"timezone: unknown time zone {self.timezone!r}") from exc
+        return self
+
+
+Source = Annotated[
+    RssSource | TelegramSource | SnscrapeSource | CrmApiSource | FileSource,
+    Field(discriminator="type"),
+]
+
+
+class Stages(_Model):
+    order: list[str] = Field(default_factory=lambda: list(DEFAULT_STAGES), min_length=1)
+    labels: dict[str, str] = Field(default_factory=dict)
+    event_stages: dict[str, str] = Field(default_factory=dict)
+    conversion_window_days: int = Field(default=90, gt=0)
+    # Per-step windows: from-stage -> days to enter the next stage (default: the above).
+    step_windows_days: dict[str, Annotated[int, Field(gt=0)]] = Field(default_factory=dict)
+    # The stage whose first entry is a conversion for attribution (default: purchase when
+    # configured, else the third stage).
+    conversion_stage: str | None = None
+    # Cohort grains of marts.stage_conversion (rows per grain, column period_grain).
+    period_grains: list[Literal["day", "week", "month"]] = Field(
+        default_factory=lambda: ["day", "week", "month"], min_length=1
+    )
+    attribution_half_life_days: float = Field(default=7.0, gt=0)
+    # Incremental dbt models re-read the loads of this many hours before their watermark
+    # (the newest load they processed): a margin for loaders whose clocks or commits are
+    # out of order. Late events (an old occurred_at) need none: the watermark is the
+    # load time. 0 suits the single loader (one DuckDB writer, load times increase).
+    incremental_lookback_hours: float = Field(default=0.0, ge=0)
+    # Which cue sets of seeds/stage_cues.csv speak for a configured stage, e.g.
+    # {lead: [awareness, consideration], approved: [approval]}. Stages left out get the
+    # cue set of their own name, else the standard sets by position (first ↔ awareness …
+    # last ↔ loyalty); see cjm/enrichment/stages.py. Checked against the seed when loaded.
+    stage_cues: dict[str, list[str]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _stages_known(self) -> Stages:
+        if len(set(self.order)) != len(self.order):
+            raise ValueError("order: a stage is listed twice")
+        for what, stages in (
+            ("labels", self.labels),
+            ("stage_cues", self.stage_cues),
+            ("event_stages", self.event_stages.values()),
+            ("step_windows_days", self.step_windows_days),
+            ("conversion_stage", [self.conversion_stage] if self.conversion_stage else []),
+        ):
+            unknown = sorted(set(stages) - set(self.order))
+            if unknown:
+                raise ValueError(f"{what}: stage(s) {unknown} are not in order {self.order}")
+        return self
+
+    @property
+    def resolved_conversion_stage(self) -> str:
+        if self.conversion_stage:
+            return self.conversion_stage
+        return "purchase" if "purchase" in self.order else self.order[min(2, len(self.order) - 1)]
+
+
+class SpikeRule(_Model):
+    """How a bucket of negative mentions is judged a spike (int_negative_buckets_scored.sql).
+
+    expected = greatest(seasonal median, baseline negative odds × this bucket's
+    non-negative mentions). The test is on the log lift ln((negatives + 5) / (expected
+    + 5)) against the series' own spread of log lifts (MAD over window_days, plus
+    Poisson noise): real mention volumes are over-dispersed, so a brand that bursts
+    daily needs a larger lift than a steady one. A bucket is a spike when its log lift
+    reaches z spreads, or the last three buckets' summed log lift reaches sustained_z
+    spreads (with this bucket carrying its share), and it has min_count negatives and
+    min_share of its mentions are negative; a smaller echo within a day of a larger
+    spike, after the cooldown, is an after-shock, not a new incident.
+
+    The defaults are measured on human-labelled real volumes (NAB realTweets,
+    cjm.bench.evaluation.spikes): z, sustained_z, seasonal_weight and min_history_days were
+    chosen there; README "Spike alerts" has the precision/recall trade-off of
+    sustained_z, the per-brand sensitivity knob.
+    """
+
+    bucket: Literal["hour", "day"] = "hour"
+    window_days: int = Field(default=28, gt=0)
+    min_count: int = Field(default=5, ge=1)
+    # Spreads of log lift one bucket needs on its own, and the last three together.
+    z: float = Field(default=5.0, gt=0)
+    sustained_z: float = Field(default=3.0, gt=0)
+    # Negative share of the bucket's mentions below which nothing fires.
+    min_share: float = Field(default=0.3, ge=0, le=1)
+    # Weight of the same-hour-of-week median against the same-hour-of-day median. 0 by
+    # default: with window_days 28 the weekly median sees four values, and on real
+    # volumes it made the trade-off jumpier without finding more.
+    seasonal_weight: float = Field(default=0.0, ge=0, le=1)
+    # Spike buckets closer than this to the previous spike belong to the same incident.
+    cooldown_hours: int = Field(default=6, ge=0)
+    # A bucket needs this many earlier days at the same hour before it can be judged.
+    min_history_days: int = Field(default=3, ge=0)
+
+
+# Per-brand overrides may change any rule parameter except the bucket: every brand's
+# counts share one time axis so the marts stay comparable.
+_SPIKE_OVERRIDABLE = set(SpikeRule.model_fields) - {"bucket"}
+
+
+class NotifyTarget(_Model):
+    """One destination; its URL, token or SMTP login live in the Airflow connection."""
+
+    type: Literal["slack", "telegram", "email", "webhook"]
+    airflow_conn: str
+    # e-mail: recipients; telegram: the chat id (else the connection's host / extra chat_id)
+    to: list[str] = Field(default_factory=list)
+    language: Literal["ru", "en"] = "en"
+    # A stable name for ops.alerts (default type:airflow_conn); renaming it re-alerts.
+    name: str | None = None
+    # Only these brands (default: all).
+    brands: list[str] = Field(default_factory=list)
+    # webhook: the endpoint path appended to the connection's host.
+    endpoint: str = ""
+
+    @property
+    def key(self) -> str:
+        return self.name or f"{self.type}:{self.airflow_conn}"
+
+    @model_validator(mode="after")
+    def _email_needs_recipients(self) -> NotifyTarget:
+        if self.type == "email" and not self.to:
+            raise ValueError("to: an email target needs at least one recipient")
+        return self
+
+
+class Alerts(_Model):
+    spike: SpikeRule = Field(default_factory=SpikeRule)
+    # brand name → overrides of `spike`, e.g. {Finly: {min_count: 8, z: 5}}
+    brands: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    notify: list[NotifyTarget] = Field(default_factory=list)
+    # Link to the dashboard/report in every alert; {brand} and {date} are filled in.
+    report_url: str | None = None
+    # Only incidents whose last spike is this close to the brand's newest bucket are
+    # sent: switching alerts on over a year of history must not send a year of alerts.
+    lookback_hours: int = Field(default=168, gt=0)
+    # Tries per delivery within one run (exponential backoff from retry_backoff_seconds),
+    # and how many runs may retry a failed delivery before it stays failed.
+    delivery_attempts: int = Field(default=3, ge=1, le=10)
+    retry_backoff_seconds: float = Field(default=1.0, ge=0)
+    max_delivery_rounds: int = Field(default=3, ge=1)
+    examples: int = Field(default=3, ge=0, le=10)
+
+    @model_validator(mode="after")
+    def _overrides_valid(self) -> Alerts:
+        names = [t.key for t in self.notify]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"notify: duplicate target(s) {dupes}; give each a distinct name")
+        for brand, override in self.brands.items():
+            unknown = sorted(set(override) - _SPIKE_OVERRIDABLE)
+            if unknown:
+                raise ValueError(
+                    f"brands.{brand}: unknown or not overridable key(s) {unknown}; "
+                    f"known: {sorted(_SPIKE_OVERRIDABLE)}"
+                )
+            try:
+                SpikeRule.model_validate({**self.spike.model_dump(), **override})
+            except ValidationError as exc:
+                err = exc.errors()[0]
+                where = ".".join(str(p) for p in err["loc"])
+                raise ValueError(f"brands.{brand}.{where}: {err['msg']}") from None
+        return self
+
+    def rule_for(self, brand: str) -> SpikeRule:
+        """The brand's effective rule: the defaults with its overrides applied."""
+        return SpikeRule.model_validate({**self.spike.model_dump(), **self.brands.get(brand, {})})
+
+
+class EnrichmentSettings(_Model):
+    """How mentions are read, beyond the seeds: which topic packs apply.
+
+    Topic keywords come in packs (the `pack` column of seeds/topic_keywords.csv:
+    general, banking, telecom, retail, airlines, …). None = every pack: a new user who
+    has not chosen sees every topic the seeds know (each tag traceable to its keyword)
+    rather than topics silently missing; naming packs removes other domains' readings
+    (a bank's "задержка перевода" is not an airline delay). Checked against the seed.
+    """
+
+    topic_packs: list[str] | None = None
+    # brand name → its packs, for configs that follow brands of different domains
+    topic_packs_by_brand: dict[str, list[str]] = Field(default_factory=dict)
+
+
+class PostgresTarget(_Model):
+    airflow_conn: str | None = None
+    dsn_env: str | None = None
+    schema_name: str = Field(default="marts", alias="schema")
+
+
+class Publish(_Model):
+    # Default: next to the warehouse (data/warehouse.duckdb → data/bi/marts.duckdb), so a
+    # warehouse moved with --warehouse takes its published copy and landing files along.
+    duckdb_path: str | None = None
+    parquet_dir: str | None = None
+    postgres: PostgresTarget | None = None
+
+    @field_validator("postgres")
+    @classmethod
+    def _postgres_not_yet(cls, v: PostgresTarget | None) -> PostgresTarget | None:
+        # Refused rather than ignored: a user who configures it must not believe BI
+        # reads PostgreSQL while nothing is written there.
+        if v is not None:
+            raise ValueError(
+                "publishing to PostgreSQL is not implemented yet; remove it and "
+                "point BI at the published DuckDB file or Parquet files"
+            )
+        return v
+
+
+class Paths(_Model):
+    landing: str | None = None  # default: <warehouse folder>/landing
+
+
+class Config(_Model):
+    brands: list[Brand] = Field(min_length=1)
+    sources: list[Source] = Field(min_length=1)
+    stages: Stages = Field(default_factory=Stages)
+    enrichment: EnrichmentSettings = Field(default_factory=EnrichmentSettings)
+    alerts: Alerts = Field(default_factory=Alerts)
+    publish: Publish = Field(default_factory=Publish)
+    paths: Paths = Field(default_factory=Paths)
+    # Where relative paths in this file are resolved from (the config's folder's parent
+    # for files under config/, so `data/inbox/*.csv` means the same from any cwd).
+    base_dir: str = "."
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Config:
+        names = [s.name for s in self.sources]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"sources: duplicate source name(s) {dupes}")
+        brands = {b.name for b in self.brands}
+        for i, s in enumerate(self.sources):
+            if s.brand and s.brand not in brands:
+                raise ValueError(
+                    f"sources[{i}].brand: {s.brand!r} is not one of brands {sorted(brands)}"
+                )
+        unknown = sorted(set(self.enrichment.topic_packs_by_brand) - brands)
+        if unknown:
+            raise ValueError(
+                f"enrichment.topic_packs_by_brand: {unknown} are not brands {sorted(brands)}"
+            )
+        return self
+
+    def resolve(self, path: str) -> Path:
+        p = Path(path)
+        return p if p.is_absolute() else Path(self.base_dir) / p
+
+    def source(self, name: str) -> Source:
+        for s in self.sources:
+            if s.name == name:
+                return s
+        raise KeyError(f"no source named {name!r} in the config")
+
+    @property
+    def enabled_sources(self) -> list[Source]:
+        return [s for s in self.sources if s.enabled]
+
+
+def _loc_to_path(loc: tuple[Any, ...], data: Any) -> str:
+    """Turn pydantic's error location into a YAML path such as ``sources[2].url``.
+
+    Discriminated unions add the tag (``file``) as an extra location element; drop it
+    so the path matches what the user sees in the file.
+    """
+    out = ""
+    node = data
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+            node = node[part] if isinstance(node, list) and part < len(node) else None
+            continue
+        if (
+            isinstance(node, dict)
+            and part not in node
+            and part in {"rss", "telegram", "snscrape", "crm_api", "file"}
+            and node.get("type") == part
+        ):
+            continue
+        out += f".{part}" if out else str(part)
+        node = node.get(part) if isinstance(node, dict) else None
+    return out or "(top level)"
+
+
+def parse_config(
+    data: Any, path: str | Path = "<config>", base_dir: str | Path | None = None
+) -> Config:
+    if not isinstance(data, dict):
+        raise ConfigError(path, ["(top level): expected a mapping of brands, sources, ..."])
+    if base_dir is not None and "base_dir" not in data:
+        data = {**data, "base_dir": str(base_dir)}
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        errors = []
+        for err in exc.errors():
+            msg = err["msg"].removeprefix("Value error, ")
+            errors.append(f"{_loc_to_path(tuple(err['loc']), data)}: {msg}")
+        raise ConfigError(path, errors) from None
+    return config
+
+
+def config_base_dir(path: Path) -> Path:
+    """Relative paths in a config resolve against the project folder.
+
+    A config inside a ``config/`` folder belongs to the project one level up;
+    any other config resolves relative to its own folder.
+    """
+    parent = path.resolve().parent
+    return parent.parent if parent.name == "config" else parent
+
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def expand_env(data: Any) -> Any:
+    """Replace ``${VAR}`` and ``${VAR:-default}`` in every string of the parsed YAML.
+
+    Why: one config must serve machines that differ only in a host or a folder (the
+    demo's local server gets a random port). Expansion happens after YAML parsing, so
+    a value can never inject YAML structure. A variable that is unset and has no
+    default is left as written: `check-config` still passes, and the source that uses
+    it fails at run time naming the variable. Secrets stay references (`bearer_env`),
+    never expanded values.
+    """
+    if isinstance(data, str):
+        return _ENV_REF.sub(
+            lambda m: os.environ.get(
+                m.group(1), m.group(2) if m.group(2) is not None else m.group(0)
+            ),
+            data,
+        )
+    if isinstance(data, list):
+        return [expand_env(v) for v in data]
+    if isinstance(data, dict):
+        return {k: expand_env(v) for k, v in data.items()}
+    return data
+
+
+def config_path(path: str | Path | None = None) -> Path:
+    """The config file a command means: the one named, else `CJM_CONFIG`, else the
+    project's `config/cjm.yml`."""
+    return Path(path or os.environ.get("CJM_CONFIG") or DEFAULT_CONFIG)
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """The config's own structure, checked (what it asks of the rule seeds is checked
+    by `cjm.refresh.settings.load`, the loader every entry point uses)."""
+    path = config_path(path)
+    if not path.exists():
+        raise ConfigError(path, ["file not found"])
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "?"
+        raise ConfigError(
+            path, [f"not valid YAML at {where}: {getattr(exc, 'problem', exc)}"]
+        ) from None
+    return parse_config(expand_env(data), path, base_dir=config_base_dir(path))

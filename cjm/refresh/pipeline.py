@@ -1,0 +1,136 @@
+"""One full refresh without a scheduler: the same task functions, in the DAG's order."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cjm.core.config import Config, CrmApiSource, FileSource
+from cjm.core.contracts import customer_key_secret
+from cjm.core.landing import safe_run_id
+from cjm.refresh import tasks
+from cjm.refresh.settings import ConfigArg, config_of
+
+log = logging.getLogger("cjm")
+
+
+@dataclass
+class RunReport:
+    run_id: str
+    steps: dict[str, float] = field(default_factory=dict)  # step → seconds
+    sources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    failures: dict[str, str] = field(default_factory=dict)  # source/step → one line
+    dbt: dict[str, Any] = field(default_factory=dict)
+    published: dict[str, Any] = field(default_factory=dict)
+    alerts: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    def to_json(self) -> str:
+        return json.dumps(self.__dict__, indent=2, default=str, ensure_ascii=False)
+
+
+def needs_customer_secret(config: Config) -> bool:
+    return any(
+        isinstance(s, CrmApiSource) or (isinstance(s, FileSource) and s.entity == "crm_event")
+        for s in config.enabled_sources
+    )
+
+
+def _default_alerts(config: Config, warehouse: str | None) -> Any:
+    from cjm.alerts import run_alerts
+
+    return run_alerts(config, warehouse)
+
+
+def run_refresh(
+    config: ConfigArg,
+    warehouse: str | None,
+    run_id: str | None = None,
+    on_step: Callable[[str, str], None] | None = None,
+    alert_step: Callable[[Config, str | None], Any] | None = _default_alerts,
+) -> RunReport:
+    """extract → validate → load → dbt build → publish; a failing source fails alone.
+
+    The config is read once here and the object handed to every step."""
+    config = config_of(config)
+    if needs_customer_secret(config):
+        customer_key_secret()  # stop before any work with one clear line
+    run_id = run_id or tasks.new_run_id()
+    report = RunReport(run_id=run_id)
+    say = on_step or (lambda step, msg: log.info("%s: %s", step, msg))
+
+    def timed(step: str, fn: Callable[[], Any]) -> Any:
+        started = time.perf_counter()
+        try:
+            return fn()
+        finally:
+            report.steps[step] = report.steps.get(step, 0.0) + round(
+                time.perf_counter() - started, 3
+            )
+
+    extracted: list[str] = []
+    for name in tasks.list_sources(config):
+        try:
+            m = timed("extract", lambda n=name: tasks.extract(n, run_id, config, warehouse))
+            report.sources[name] = {
+                "extracted": m["rows_extracted"],
+                "off_brand": m["rows_off_brand"],
+            }
+            extracted.append(name)
+            say("extract", f"{name}: {m['rows_extracted']} rows")
+        except Exception as exc:
+            report.failures[name] = f"extract failed: {exc}"
+            say("extract", f"{name}: FAILED: {exc}")
+    for name in extracted:
+        try:
+            m = timed("validate", lambda n=name: tasks.validate(n, run_id, config, warehouse))
+            report.sources[name].update(
+                passed=m["rows_passed"],
+                quarantined=m["rows_quarantined"],
+                duplicates=m["rows_duplicate"],
+            )
+            say(
+                "validate",
+                f"{name}: {m['rows_passed']} passed, "
+                f"{m['rows_quarantined']} quarantined, {m['rows_duplicate']} duplicate",
+            )
+        except tasks.AllRowsRejected as exc:
+            report.failures[name] = str(exc)
+            say("validate", f"{name}: FAILED: {exc}")
+        except Exception as exc:
+            report.failures[name] = f"validate failed: {exc}"
+            say("validate", f"{name}: FAILED: {exc}")
+    loaded = timed("load", lambda: tasks.load(run_id, config, warehouse))
+    for name, counts in loaded["batches"].items():
+        report.sources.setdefault(name, {}).update(load=counts)
+    for name, why in loaded["failed"].items():
+        report.failures.setdefault(name, why)
+    say("load", ", ".join(f"{k}: {v}" for k, v in loaded["batches"].items()) or "nothing")
+    report.dbt = timed("dbt build", lambda: tasks.build_marts(warehouse))
+    say("dbt build", f"{report.dbt['nodes']} in {report.dbt['seconds']} s")
+    report.published = timed("publish", lambda: tasks.publish(config, warehouse))
+    say("publish", f"{len(report.published['rows'])} marts → {report.published['duckdb']}")
+    if alert_step is not None:
+        summary = timed("alerts", lambda: alert_step(config, warehouse))
+        report.alerts = summary.to_dict()
+        say(
+            "alerts",
+            f"{report.alerts.get('incidents')} incident(s), sent "
+            f"{report.alerts.get('sent')}, failed {report.alerts.get('failed')}",
+        )
+        if summary.failed:
+            report.failures["alerts"] = (
+                f"{summary.failed} delivery(ies) failed after retries; recorded in ops.alerts"
+            )
+    runs_dir = Path(tasks.landing_root(config, warehouse)) / "_runs"
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    (runs_dir / f"{safe_run_id(run_id)}.json").write_text(report.to_json(), encoding="utf-8")
+    return report

@@ -1,0 +1,223 @@
+"""The refresh's steps as plain functions: the Airflow DAG and `cjm run` call these.
+
+Each takes names and paths (JSON-friendly, so Airflow can pass them between
+workers) and returns a small JSON-friendly summary. The config may come as a path (a
+DAG task reads it once, from the path Airflow hands it) or as the `Config` a caller
+already loaded (`cjm run` reads it once for the whole refresh). Each step is idempotent for
+a given run id: a retry overwrites its own landing files or re-applies the
+same upserts.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from cjm.core.config import Config
+from cjm.core.contracts import ENTITIES, landing_schema
+from cjm.core.landing import Landing
+from cjm.core.paths import landing_dir
+from cjm.core.warehouse import open_warehouse, warehouse_path
+from cjm.refresh.settings import ConfigArg, config_of
+
+log = logging.getLogger("cjm")
+
+
+class AllRowsRejected(RuntimeError):
+    """Every row of a batch failed validation: the source (or its mapping) is broken."""
+
+
+class SourcesFailed(RuntimeError):
+    """Some sources failed; the others were still loaded."""
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    now = now or datetime.now(UTC)
+    return "manual__" + now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def landing_root(config: Config, warehouse: str | None = None) -> Path:
+    env = os.environ.get("CJM_LANDING")
+    if env:
+        return Path(env)
+    if config.paths.landing:
+        return config.resolve(config.paths.landing)
+    return landing_dir(warehouse_path(warehouse))
+
+
+def list_sources(config: ConfigArg = None) -> list[str]:
+    return [s.name for s in config_of(config).enabled_sources]
+
+
+def extract(
+    source_name: str, run_id: str, config: ConfigArg = None, warehouse: str | None = None
+) -> dict[str, Any]:
+    """Read one source into its landing file for this run."""
+    from cjm.extractors import ExtractContext, get_extractor
+
+    config = config_of(config)
+    source = config.source(source_name)
+    cursor = _read_cursor(warehouse, source_name)
+    started = time.perf_counter()
+    ctx = ExtractContext(
+        config=config, source=source, run_id=run_id, fetched_at=datetime.now(UTC), cursor=cursor
+    )
+    result = get_extractor(source.type)(ctx)
+    landing = Landing(landing_root(config, warehouse), source_name, run_id)
+    path = landing.write_table("extracted", result.table)
+    manifest = {
+        "source": source_name,
+        "source_type": source.type,
+        "entity": result.entity,
+        "run_id": run_id,
+        "landing_path": str(path),
+        "rows_seen": result.rows_seen,
+        "rows_off_brand": result.rows_off_brand,
+        "rows_extracted": result.table.num_rows,
+        "cursor_before": cursor,
+        "cursor": result.cursor,
+        "notes": result.notes,
+        "extract_seconds": round(time.perf_counter() - started, 3),
+    }
+    landing.write_manifest("extract.manifest", manifest)
+    log.info(
+        "extracted %s: %d rows (%d seen, %d off-brand)",
+        source_name,
+        result.table.num_rows,
+        result.rows_seen,
+        result.rows_off_brand,
+    )
+    return manifest
+
+
+def _read_cursor(warehouse: str | None, source: str) -> str | None:
+    """The source's bookmark; read without taking the writer lock where possible."""
+    import duckdb
+
+    path = warehouse_path(warehouse)
+    if not path.exists():
+        return None
+    # Another process may hold the write lock for a moment (a load or a dbt model):
+    # wait and retry rather than guess a cursor.
+    for attempt in range(10):
+        try:
+            con = duckdb.connect(str(path), read_only=True)
+            break
+        except duckdb.IOException:
+            if attempt == 9:
+                raise
+            time.sleep(1 + attempt)
+    try:
+        row = con.execute(
+            "select cursor from ops.source_state where source = ?", [source]
+        ).fetchone()
+        return row[0] if row else None
+    except duckdb.CatalogException:
+        return None
+    finally:
+        con.close()
+
+
+def validate(
+    source_name: str, run_id: str, config: ConfigArg = None, warehouse: str | None = None
+) -> dict[str, Any]:
+    """Split the landed batch into passed and quarantined rows with Great Expectations."""
+    from cjm.expectations.runner import validate_frame
+
+    config = config_of(config)
+    landing = Landing(landing_root(config, warehouse), source_name, run_id)
+    extracted = landing.read_manifest("extract.manifest")
+    if extracted is None:
+        raise FileNotFoundError(
+            f"{landing.path('extract.manifest')}: no extract for source "
+            f"{source_name!r} in run {run_id!r}"
+        )
+    entity = extracted["entity"]
+    id_col = ENTITIES[entity]["id"]
+    df = pq.read_table(extracted["landing_path"]).to_pandas(types_mapper=None)
+    started = time.perf_counter()
+    # Repeats of the same id inside one batch (an export listing a row twice, a feed
+    # page overlapping the next) are not errors: the last one wins, and they are counted.
+    has_id = df[id_col].notna()
+    deduped = df[~(has_id & df.duplicated(subset=[id_col], keep="last"))]
+    rows_duplicate = len(df) - len(deduped)
+    outcome = validate_frame(entity, deduped.reset_index(drop=True), now=datetime.now(UTC))
+    schema = landing_schema(entity)
+    passed_path = landing.write_table(
+        "passed", pa.Table.from_pandas(outcome.passed, schema=schema, preserve_index=False)
+    )
+    q_schema = schema.append(pa.field("reason", pa.string()))
+    quarantine_path = landing.write_table(
+        "quarantine",
+        pa.Table.from_pandas(outcome.quarantined, schema=q_schema, preserve_index=False),
+    )
+    manifest = {
+        **extracted,
+        "passed_path": str(passed_path),
+        "quarantine_path": str(quarantine_path),
+        "rows_duplicate": rows_duplicate,
+        "rows_in": outcome.rows_in,
+        "rows_passed": outcome.rows_passed,
+        "rows_quarantined": outcome.rows_quarantined,
+        "success": bool(outcome.success or outcome.rows_in == 0),
+        "failed_expectations": outcome.failed_expectations,
+        "validation_seconds": round(time.perf_counter() - started, 3),
+        "validated_at": datetime.now(UTC).isoformat(),
+    }
+    assert manifest["rows_extracted"] == manifest["rows_in"] + rows_duplicate
+    landing.write_manifest("validated.manifest", manifest)
+    if outcome.rows_in and not outcome.rows_passed:
+        first = outcome.quarantined["reason"].iloc[0]
+        row = outcome.quarantined["_row"].iloc[0]
+        raise AllRowsRejected(
+            f"source {source_name!r}: all {outcome.rows_in} rows failed validation "
+            f"(first: {row}: {first}); they are in ops.quarantine after the load step"
+        )
+    return manifest
+
+
+def load(run_id: str, config: ConfigArg = None, warehouse: str | None = None) -> dict[str, Any]:
+    """Load every validated batch of this run; one transaction per batch."""
+    from cjm.loader import load_batch, sync_config
+
+    config = config_of(config)
+    root = landing_root(config, warehouse)
+    report: dict[str, Any] = {"run_id": run_id, "batches": {}, "failed": {}}
+    with open_warehouse(warehouse) as con:
+        sync_config(con, config)
+        for source in config.enabled_sources:
+            manifest = Landing(root, source.name, run_id).read_manifest("validated.manifest")
+            if manifest is None:
+                report["failed"][source.name] = "no validated batch (extract or validate failed)"
+                continue
+            if manifest["rows_extracted"] == 0 and manifest["cursor"] == manifest["cursor_before"]:
+                report["batches"][source.name] = {"skipped": "nothing new"}
+                continue
+            try:
+                report["batches"][source.name] = load_batch(con, manifest)
+            except Exception as exc:  # one bad batch must not stop its neighbours
+                log.exception("loading %s failed", source.name)
+                report["failed"][source.name] = f"load failed: {exc}"
+    return report
+
+
+def build_marts(warehouse: str | None = None, select: list[str] | None = None) -> dict[str, Any]:
+    """dbt build in a child process (the DAG runs the same project through Cosmos); the
+    config reaches dbt through the warehouse's config tables, written by `load`."""
+    from cjm.refresh.dbt import dbt_build
+
+    return dbt_build(warehouse_path(warehouse), select=select)
+
+
+def publish(config: ConfigArg = None, warehouse: str | None = None) -> dict[str, Any]:
+    from cjm.publish import publish_marts
+
+    config = config_of(config)
+    return publish_marts(config, warehouse_path(warehouse))

@@ -1,0 +1,96 @@
+"""The package works outside a checkout: build the wheel, install it into a fresh
+virtual environment in a temp dir, and run `cjm demo` from a folder outside the
+repository against a temp warehouse.
+
+The fresh environment gets the project's already-installed third-party packages through
+a path file (installing Airflow and dbt again would cost minutes and prove nothing about
+our packaging) but not the editable `cjm`: a path file does not run the other path
+files of the folder it adds, so the checkout's editable finder stays out and `cjm`,
+the dbt project, the configs and the demo data can only come from the wheel.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+import venv
+from pathlib import Path
+
+import duckdb
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_wheel_runs_the_demo_outside_the_checkout(tmp_path: Path) -> None:
+    # a copy of the working tree: building in place would leave build/ in the checkout
+    src = tmp_path / "src"
+    shutil.copytree(
+        ROOT, src, symlinks=True,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv", ".airflow", "data", "build", "*.egg-info", "__pycache__",
+            "target", "dbt_target", "logs", ".pytest_cache", ".ruff_cache",
+        ),
+    )  # fmt: skip
+    dist = tmp_path / "dist"
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+         "-q", "-w", str(dist), str(src)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stdout + built.stderr
+    (wheel,) = dist.glob("cjm_warehouse-*.whl")
+
+    env_dir = tmp_path / "venv"
+    venv.create(env_dir, with_pip=False)
+    site = Path(
+        sysconfig.get_path("purelib", vars={"base": str(env_dir), "platbase": str(env_dir)})
+    )
+    (site / "project_deps.pth").write_text(sysconfig.get_path("purelib") + "\n")
+    bin_dir = env_dir / "bin"
+    uv = Path(sys.executable).with_name("uv")
+    installed = subprocess.run(
+        [str(uv), "pip", "install", "--python", str(bin_dir / "python"), "--no-deps",
+         "-q", str(wheel)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    # dbt's console script belongs to the project venv; the fresh one gets its own, so
+    # the Python model imports `cjm.enrichment` from the wheel too
+    dbt = bin_dir / "dbt"
+    dbt.write_text(f"#!{bin_dir / 'python'}\nfrom dbt.cli.main import cli\ncli()\n")
+    dbt.chmod(0o755)
+
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CJM_", "PYTHON"))}
+    env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
+    where = subprocess.run(
+        [str(bin_dir / "python"), "-c",
+         "import cjm, cjm.extractors, cjm.core.paths as p; "
+         "print(cjm.__file__); print(p.dbt_project_dir())"],
+        capture_output=True, text=True, check=False, cwd=outside, env=env,
+    )  # fmt: skip
+    assert where.returncode == 0, where.stderr
+    for line in where.stdout.splitlines():
+        assert str(env_dir) in line and str(ROOT) not in line, where.stdout
+
+    warehouse = tmp_path / "wh" / "warehouse.duckdb"
+    demo = subprocess.run(
+        [str(bin_dir / "cjm"), "demo", "--warehouse", str(warehouse)],
+        capture_output=True, text=True, check=False, cwd=outside, env=env, timeout=900,
+    )  # fmt: skip
+    assert demo.returncode == 0, demo.stdout[-3000:] + demo.stderr[-3000:]
+    assert "Stage" in demo.stdout  # the CJM table printed
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        stages = con.execute(
+            "select stage, mentions from marts.cjm order by stage_order"
+        ).fetchall()
+    finally:
+        con.close()
+    assert [s for s, _ in stages][:2] == ["awareness", "consideration"], stages
+    assert sum(n for _, n in stages) > 100, stages
+    assert not list(outside.iterdir()), "the demo wrote into the working directory"
