@@ -5,8 +5,10 @@ nor load it silently. GX runs the entity's suite with result_format COMPLETE, wh
 lists the index of every failing row per expectation (`unexpected_index_list`);
 those rows go to quarantine with a reason, the rest are loaded.
 
-Why pandas: the GX SQL datasource on DuckDB fails on this stack (see
-shared/STACK_NOTES.md), so batches are validated as DataFrames before they load.
+Why pandas: GX 1.24's SQL datasource on a DuckDB file (through duckdb-engine) fails on
+this stack — every metric bundle raises `IndexError` in
+`SqlAlchemyExecutionEngine.resolve_metric_bundle` — so batches are validated as
+DataFrames before they load.
 
 The GX context, suites, validation definitions and checkpoints are built once per
 process and reused: a refresh validates once per source, and building them costs
@@ -15,6 +17,7 @@ more than validating a small batch.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import threading
@@ -28,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from cjm.core.contracts import ENTITIES, ERRORS_COLUMN
+from cjm.core.sources import source_types
 
 from ._gx import load_gx
 from .suites import (
@@ -119,7 +123,7 @@ def validate_frame(
         now = datetime.now(UTC)
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be timezone-aware (UTC), got a naive datetime")
-    prepared = _prepare(entity)
+    prepared = _prepare(entity, source_types())
     missing = [c for c in prepared.columns if c not in df.columns]
     if missing:
         raise ValueError(f"{entity} batch lacks columns the suite checks: {missing}")
@@ -196,24 +200,30 @@ def _context() -> Any:
 
 
 @cache
-def _prepare(entity: str) -> _Prepared:
-    """Datasource, dataframe asset, whole-frame batch, suite, definition and checkpoint."""
+def _prepare(entity: str, types: tuple[str, ...]) -> _Prepared:
+    """Datasource, dataframe asset, whole-frame batch, suite, definition and checkpoint.
+
+    Built again (under new names) only when the source-type registry changed, since the
+    suite's accepted `source_type` values come from it."""
+    tag = hashlib.sha256(",".join(types).encode()).hexdigest()[:8]
     if entity not in ENTITIES:
         raise ValueError(f"unknown entity {entity!r}; known: {sorted(ENTITIES)}")
     gx, _ = load_gx()
     context = _context()
-    suite = context.suites.add(suite_for(entity))
+    fresh = suite_for(entity)
+    fresh.name = f"{fresh.name}.{tag}"
+    suite = context.suites.add(fresh)
     batch = (
-        context.data_sources.add_pandas(name=f"cjm_{entity}")
-        .add_dataframe_asset(name=f"{entity}_landing")
+        context.data_sources.add_pandas(name=f"cjm_{entity}_{tag}")
+        .add_dataframe_asset(name=f"{entity}_landing_{tag}")
         .add_batch_definition_whole_dataframe(name="whole_batch")
     )
     definition = context.validation_definitions.add(
-        gx.ValidationDefinition(name=f"{entity}_landing", data=batch, suite=suite)
+        gx.ValidationDefinition(name=f"{entity}_landing_{tag}", data=batch, suite=suite)
     )
     checkpoint = context.checkpoints.add(
         gx.Checkpoint(
-            name=f"{entity}_landing",
+            name=f"{entity}_landing_{tag}",
             validation_definitions=[definition],
             result_format=RESULT_FORMAT,
         )

@@ -21,7 +21,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from cjm.core.contracts import ERRORS_COLUMN, SOURCE_TYPES
+from cjm.core.contracts import ERRORS_COLUMN
+from cjm.core.sources import source_types
 
 from ._gx import load_gx
 
@@ -37,8 +38,6 @@ EARLIEST_ALLOWED = datetime(1990, 1, 1, tzinfo=UTC)
 NOT_BLANK_REGEX = r"\S"
 # ISO 639-1: two lower-case letters. Extractors normalise "en-US" to "en".
 LANGUAGE_REGEX = r"^[a-z]{2}$"
-
-_SOURCE_TYPE_LIST = ", ".join(SOURCE_TYPES)
 
 # Keys of an expectation's `meta` that the runner reads.
 REASON = "reason"
@@ -67,8 +66,10 @@ def mention_suite() -> gx.ExpectationSuite:
             _not_null(gxe, "source_type"),
             gxe.ExpectColumnValuesToBeInSet(
                 column="source_type",
-                value_set=list(SOURCE_TYPES),
-                meta={REASON: f"unknown value {{value}} (expected one of {_SOURCE_TYPE_LIST})"},
+                value_set=list(source_types()),  # the registry as it is when the suite is built
+                meta={
+                    REASON: f"unknown value {{value}} (expected one of {', '.join(source_types())})"
+                },
             ),
             _not_null(gxe, "native_id"),
             _not_null(gxe, "text"),

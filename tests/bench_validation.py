@@ -6,7 +6,7 @@ Not a test; run it by hand when the suites or the stack change:
 
 Why: validation runs on every batch before it loads, so its cost sets the floor
 of a refresh. GX on pandas is what works on this stack (its DuckDB SQL datasource
-fails, see shared/STACK_NOTES.md); this prints what that costs against DuckDB doing
+fails, see cjm/expectations/runner.py); this prints what that costs against DuckDB doing
 the same checks, so the choice stays a measured one.
 
 Each size is timed on a batch with a share of bad rows (every kind the suite
@@ -33,7 +33,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from cjm.core.contracts import SOURCE_TYPES, landing_schema
+from cjm.core.contracts import landing_schema
+from cjm.core.sources import source_types
 from cjm.expectations import validate_frame
 
 NOW = datetime(2024, 6, 1, 12, tzinfo=UTC)
@@ -49,7 +50,7 @@ def synthetic_mentions(n: int, bad_fraction: float, seed: int = 7) -> pd.DataFra
     data: dict[str, object] = {
         "mention_id": ids,
         "source": np.full(n, "habr_rss", dtype=object),
-        "source_type": rng.choice(np.array(SOURCE_TYPES, dtype=object), n),
+        "source_type": rng.choice(np.array(source_types(), dtype=object), n),
         "channel": np.full(n, "habr", dtype=object),
         "native_id": ids.copy(),
         "url": np.full(n, "https://example.org/x", dtype=object),
@@ -160,8 +161,7 @@ def duckdb_checks(batch: object) -> tuple[float, dict[str, int], float, int]:
     """
     con = duckdb.connect()
     con.register("batch", batch)
-    source_types = ", ".join(f"'{s}'" for s in SOURCE_TYPES)
-    flags = FLAGS_SQL.format(source_types=source_types)
+    flags = FLAGS_SQL.format(source_types=", ".join(f"'{s}'" for s in source_types()))
     params = {"latest": NOW + TOLERANCE}
 
     started = time.perf_counter()

@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from cjm.core.contracts import landing_schema, stable_id
+from cjm.core.sources import source_types
 
 
 def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
@@ -138,12 +139,13 @@ def bench_validation(n: int) -> dict[str, Any]:
     t_gx, outcome = _timed(lambda: validate_frame("mention", df, now=now))
     con = duckdb.connect()
     con.register("b", df)
+    types = ", ".join(f"'{s}'" for s in source_types())
     t_sql, _ = _timed(
         lambda: con.execute(
-            """select count(*) filter (where mention_id is null or native_id is null
+            f"""select count(*) filter (where mention_id is null or native_id is null
                   or text is null or trim(text) = '' or published_at is null
                   or published_at > ?::timestamptz + interval 1 hour or _errors is not null
-                  or source_type not in ('rss','telegram','snscrape','crm_api','file')),
+                  or source_type not in ({types})),
                   count(*) - count(distinct mention_id)
            from b""",
             [now],

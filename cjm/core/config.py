@@ -10,12 +10,23 @@ from __future__ import annotations
 
 import os
 import re
+from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, Union
 from urllib.parse import urlsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from cjm.core.sources import register_source_type, source_models, source_types
 
 DEFAULT_CONFIG = "config/cjm.yml"
 DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
@@ -105,13 +116,13 @@ class SecretRef(_Model):
         return self
 
 
-class _SourceBase(_Model):
+class SourceBase(_Model):
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_\-]+$")
     brand: str | None = None  # restrict matching to one brand; default: all brands
     enabled: bool = True
 
 
-class _HttpSource(_SourceBase):
+class _HttpSource(SourceBase):
     """What every HTTP source shares (cjm/core/http.py): timeouts in seconds; transient
     failures (429, 5xx, timeouts, dropped connections) are retried up to `max_tries`
     times with exponential backoff from `backoff_seconds`, each pause capped at
@@ -145,7 +156,7 @@ def _check_base_url(value: str) -> str:
     return value
 
 
-class TelegramSource(_SourceBase):
+class TelegramSource(SourceBase):
     """A public Telegram channel, read from its web preview (t.me/s/<channel>) via snscrape."""
 
     type: Literal["telegram"]
@@ -184,7 +195,7 @@ class TelegramSource(_SourceBase):
         return v
 
 
-class SnscrapeSource(_SourceBase):
+class SnscrapeSource(SourceBase):
     """Another snscrape scraper that still works upstream (Mastodon, VK public pages)."""
 
     # Working scrapers (snscrape's own names) and the record `channel` each one fills in.
@@ -331,7 +342,7 @@ class CrmApiSource(_HttpSource):
         return self
 
 
-class FileSource(_SourceBase):
+class FileSource(SourceBase):
     type: Literal["file"]
     path: str
     entity: Literal["mention", "crm_event"]
@@ -370,10 +381,15 @@ class FileSource(_SourceBase):
         return self
 
 
-Source = Annotated[
-    RssSource | TelegramSource | SnscrapeSource | CrmApiSource | FileSource,
-    Field(discriminator="type"),
-]
+# What `sources:` entries are typed as; each is an instance of its registered type's
+# model (cjm/core/sources.py), chosen by its `type:`.
+Source = SourceBase
+
+
+@lru_cache(maxsize=8)
+def _sources_adapter(models: tuple[type[SourceBase], ...]) -> TypeAdapter[Any]:
+    union = Union[models] if len(models) > 1 else models[0]  # noqa: UP007 (built at run time)
+    return TypeAdapter(list[Annotated[union, Field(discriminator="type")]])
 
 
 class Stages(_Model):
@@ -465,6 +481,23 @@ class SpikeRule(_Model):
 # Per-brand overrides may change any rule parameter except the bucket: every brand's
 # counts share one time axis so the marts stay comparable.
 _SPIKE_OVERRIDABLE = set(SpikeRule.model_fields) - {"bucket"}
+
+
+def spike_defaults_csv() -> str:
+    """`SpikeRule`'s defaults as the dbt seed `spike_rule_defaults` holds them: the SQL
+    models read their defaults from that seed, never from literals of their own, and
+    tests/test_spike_detection.py fails when the seed is stale (regenerate it with
+    `python -c "import cjm.core.config as c; c.write_spike_defaults_seed()"`)."""
+    defaults = SpikeRule().model_dump()
+    return ",".join(defaults) + "\n" + ",".join(str(v) for v in defaults.values()) + "\n"
+
+
+def write_spike_defaults_seed() -> Path:
+    from cjm.core.paths import seeds_dir
+
+    path = seeds_dir() / "spike_rule_defaults.csv"
+    path.write_text(spike_defaults_csv(), encoding="utf-8")
+    return path
 
 
 class NotifyTarget(_Model):
@@ -593,6 +626,15 @@ class Config(_Model):
     # for files under config/, so `data/inbox/*.csv` means the same from any cwd).
     base_dir: str = "."
 
+    @field_validator("sources", mode="wrap")
+    @classmethod
+    def _registered_types(cls, value: Any, handler: Any) -> Any:
+        """Each entry validated as the model its `type:` registered, so a new source
+        type needs only its registry entry; errors keep their `sources[i].field` path."""
+        if isinstance(value, list):
+            value = _sources_adapter(source_models()).validate_python(value)
+        return handler(value)
+
     @model_validator(mode="after")
     def _cross_checks(self) -> Config:
         names = [s.name for s in self.sources]
@@ -643,7 +685,7 @@ def _loc_to_path(loc: tuple[Any, ...], data: Any) -> str:
         if (
             isinstance(node, dict)
             and part not in node
-            and part in {"rss", "telegram", "snscrape", "crm_api", "file"}
+            and part in source_types()
             and node.get("type") == part
         ):
             continue
@@ -728,3 +770,12 @@ def load_config(path: str | Path | None = None) -> Config:
             path, [f"not valid YAML at {where}: {getattr(exc, 'problem', exc)}"]
         ) from None
     return parse_config(expand_env(data), path, base_dir=config_base_dir(path))
+
+
+# The shipped source types (cjm/core/sources.py): the config model, and the extractor
+# the run imports when it first needs it.
+register_source_type(RssSource, "cjm.extractors.rss:extract")
+register_source_type(TelegramSource, "cjm.extractors.telegram:extract")
+register_source_type(SnscrapeSource, "cjm.extractors.snscrape_source:extract")
+register_source_type(CrmApiSource, "cjm.extractors.crm_api:extract")
+register_source_type(FileSource, "cjm.extractors.file_source:extract")

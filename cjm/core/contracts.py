@@ -77,8 +77,6 @@ ENTITIES = {
     },
 }
 
-SOURCE_TYPES = ("rss", "telegram", "snscrape", "crm_api", "file")
-
 
 def landing_schema(entity: str) -> pa.Schema:
     schema = ENTITIES[entity]["schema"]
