@@ -16,7 +16,8 @@ import pytest
 
 from cjm.alerts import run_alerts
 from cjm.bench.alerts import START, WARMUP_DAYS, Stream, generate_stream, run_detector, score
-from cjm.core.config import SpikeRule, parse_config
+from cjm.core.config import SpikeRule, parse_config, spike_defaults_csv
+from cjm.core.paths import seeds_dir
 from cjm.core.warehouse import open_warehouse
 from cjm.demo.receiver import DEMO_CONN_ID, demo_receiver
 from cjm.loader import sync_config
@@ -143,8 +144,14 @@ def test_the_decaying_tail_of_a_spike_is_not_a_new_incident(all_negative: dict) 
 
 def test_python_defaults_and_the_sql_fallback_agree(tmp_path: Path) -> None:
     """The loader writes every rule as JSON (setting spike_rules); a warehouse without
-    it falls back to constants in int_spike_rules_resolved / int_settings_resolved.
-    Both must resolve to SpikeRule's defaults."""
+    it falls back to the seed spike_rule_defaults in int_spike_rules_resolved /
+    int_settings_resolved. Both must resolve to SpikeRule's defaults, and the seed must
+    be the one generated from SpikeRule."""
+    seed = seeds_dir() / "spike_rule_defaults.csv"
+    assert seed.read_text(encoding="utf-8") == spike_defaults_csv(), (
+        f"{seed} is stale: regenerate it with "
+        '`python -c "import cjm.core.config as c; c.write_spike_defaults_seed()"`'
+    )
     defaults = SpikeRule().model_dump()
     columns = [c for c in defaults if c != "bucket"]
     query = (
@@ -152,7 +159,7 @@ def test_python_defaults_and_the_sql_fallback_agree(tmp_path: Path) -> None:
         "where brand = '*'"
     )
 
-    def resolve(wh: Path) -> None:  # dbt run, not build: the marts' tests need the marts
+    def resolve(wh: Path) -> None:
         dbt_run_or_raise(wh, ["+int_spike_rules_resolved"], tmp_path, "the rule resolution")
 
     bare = tmp_path / "bare.duckdb"

@@ -49,6 +49,7 @@ def dbt_args(
     target_path: Path | None = None,
     log_path: Path | None = None,
     quiet: bool = False,
+    extra: Sequence[str] = (),
 ) -> list[str]:
     """The command line for `dbt <verb>` on the shipped (or overridden) project."""
     project = str(dbt_project_dir())
@@ -62,7 +63,7 @@ def dbt_args(
         args.append("--quiet")
     if select:
         args += ["--select", *select]
-    return args
+    return [*args, *extra]
 
 
 def run_dbt(
@@ -73,10 +74,11 @@ def run_dbt(
     log_path: Path | None = None,
     capture: bool = False,
     quiet: bool = False,
+    extra: Sequence[str] = (),
 ) -> subprocess.CompletedProcess[str]:
     """`dbt <verb>` in a child process against `warehouse`; the caller checks the code."""
     return subprocess.run(
-        dbt_args(verb, warehouse, select, target_path, log_path, quiet),
+        dbt_args(verb, warehouse, select, target_path, log_path, quiet, extra),
         env={**os.environ, **dbt_env(warehouse)},
         capture_output=capture,
         text=True,
@@ -87,9 +89,17 @@ def run_dbt(
 def dbt_run_or_raise(
     warehouse: Path, select: Sequence[str], work_dir: Path, what: str
 ) -> subprocess.CompletedProcess[str]:
-    """`dbt run` of a few models for a benchmark or test, with its output in the error."""
+    """A few models (and the seeds they select) for a benchmark or test, without the data
+    tests (those of the marts need the whole project built); output in the error."""
     proc = run_dbt(
-        "run", warehouse, select, work_dir / "target", work_dir / "logs", capture=True, quiet=True
+        "build",
+        warehouse,
+        select,
+        work_dir / "target",
+        work_dir / "logs",
+        capture=True,
+        quiet=True,
+        extra=("--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"),
     )
     if proc.returncode != 0:
         raise RuntimeError(f"dbt run of {what} failed:\n{proc.stdout}\n{proc.stderr}")

@@ -1,5 +1,6 @@
 -- One row: the numeric and named settings the marts need, typed, with defaults for
--- keys the loader did not write. A value that is not a number fails the build
+-- keys the loader did not write (the spike rule's from the seed spike_rule_defaults,
+-- generated from the config model, so no default is written twice). A value that is not a number fails the build
 -- loudly rather than silently falling back to a default.
 
 with
@@ -7,6 +8,12 @@ with
 settings as (
 
     select * from {{ ref('stg_config__settings') }}
+
+),
+
+spike_defaults as (
+
+    select * from {{ ref('spike_rule_defaults') }}
 
 ),
 
@@ -43,10 +50,10 @@ resolved as (
         coalesce(cast(cast(conversion_window_days as double) as integer), 90) as conversion_window_days,
         coalesce(nullif(conversion_stage, ''), 'purchase') as conversion_stage,
         coalesce(cast(attribution_half_life_days as double), 7.0) as attribution_half_life_days,
-        coalesce(lower(nullif(spike_bucket, '')), 'hour') as spike_bucket,
-        coalesce(cast(cast(spike_window_days as double) as integer), 28) as spike_window_days,
-        coalesce(cast(cast(spike_min_count as double) as integer), 5) as spike_min_count,
-        coalesce(cast(spike_z as double), 5.0) as spike_z,
+        coalesce(lower(nullif(spike_bucket, '')), spike_defaults.bucket) as spike_bucket,
+        coalesce(cast(cast(spike_window_days as double) as integer), spike_defaults.window_days) as spike_window_days,
+        coalesce(cast(cast(spike_min_count as double) as integer), spike_defaults.min_count) as spike_min_count,
+        coalesce(cast(spike_z as double), spike_defaults.z) as spike_z,
         coalesce(
             list_transform(string_split(nullif(period_grains, ''), ','), lambda grain: trim(lower(grain))),
             ['day', 'week', 'month']
@@ -55,6 +62,7 @@ resolved as (
         journey_rules_hash
 
     from pivoted
+    cross join spike_defaults
 
 )
 

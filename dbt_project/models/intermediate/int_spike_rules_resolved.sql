@@ -1,7 +1,8 @@
 -- One row per configured brand, plus brand '*' (the defaults, for brands outside the
 -- config): the spike rule from `alerts.spike` with the brand's overrides applied.
 -- The loader writes the resolved rules as JSON (setting spike_rules); a warehouse
--- synced by an older loader falls back to the scalar spike_* settings.
+-- synced by an older loader (or never synced) falls back to the scalar spike_* settings
+-- and the seed spike_rule_defaults (generated from the config model).
 
 with
 
@@ -43,13 +44,14 @@ fallback as (
         spike_window_days as window_days,
         spike_min_count as min_count,
         spike_z as z,
-        3.0 as sustained_z,
-        0.3 as min_share,
-        0.0 as seasonal_weight,
-        6 as cooldown_hours,
-        3 as min_history_days
+        spike_defaults.sustained_z,
+        spike_defaults.min_share,
+        spike_defaults.seasonal_weight,
+        spike_defaults.cooldown_hours,
+        spike_defaults.min_history_days
 
     from resolved_settings
+    cross join {{ ref('spike_rule_defaults') }} as spike_defaults
     where not exists (select 1 from from_json)
 
 ),
