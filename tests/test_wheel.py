@@ -1,6 +1,7 @@
 """The package works outside a checkout: build the wheel, install it into a fresh
 virtual environment in a temp dir, and run `cjm demo` from a folder outside the
-repository against a temp warehouse.
+repository against a temp warehouse. The warehouse it leaves is then held to the
+documented contract (docs/CONTRACT.md): every table and column listed there exists.
 
 The fresh environment gets the project's already-installed third-party packages through
 a path file (installing Airflow and dbt again would cost minutes and prove nothing about
@@ -12,19 +13,31 @@ the dbt project, the configs and the demo data can only come from the wheel.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
 import sysconfig
 import venv
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_wheel_runs_the_demo_outside_the_checkout(tmp_path: Path) -> None:
+@dataclass
+class DemoRun:
+    stdout: str
+    warehouse: Path
+    outside: Path
+
+
+@pytest.fixture(scope="module")
+def demo_from_wheel(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
+    tmp_path = tmp_path_factory.mktemp("wheel")
     # a copy of the working tree: building in place would leave build/ in the checkout
     src = tmp_path / "src"
     shutil.copytree(
@@ -83,8 +96,12 @@ def test_wheel_runs_the_demo_outside_the_checkout(tmp_path: Path) -> None:
         capture_output=True, text=True, check=False, cwd=outside, env=env, timeout=900,
     )  # fmt: skip
     assert demo.returncode == 0, demo.stdout[-3000:] + demo.stderr[-3000:]
-    assert "Stage" in demo.stdout  # the CJM table printed
-    con = duckdb.connect(str(warehouse), read_only=True)
+    return DemoRun(demo.stdout, warehouse, outside)
+
+
+def test_wheel_runs_the_demo_outside_the_checkout(demo_from_wheel: DemoRun) -> None:
+    assert "Stage" in demo_from_wheel.stdout  # the CJM table printed
+    con = duckdb.connect(str(demo_from_wheel.warehouse), read_only=True)
     try:
         stages = con.execute(
             "select stage, mentions from marts.cjm order by stage_order"
@@ -93,4 +110,37 @@ def test_wheel_runs_the_demo_outside_the_checkout(tmp_path: Path) -> None:
         con.close()
     assert [s for s, _ in stages][:2] == ["awareness", "consideration"], stages
     assert sum(n for _, n in stages) > 100, stages
-    assert not list(outside.iterdir()), "the demo wrote into the working directory"
+    assert not list(demo_from_wheel.outside.iterdir()), "the demo wrote into the working dir"
+
+
+def documented_tables() -> dict[str, list[str]]:
+    """`schema.table` → columns, from the table rows of docs/CONTRACT.md."""
+    text = (ROOT / "docs" / "CONTRACT.md").read_text(encoding="utf-8")
+    tables: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        m = re.match(r"\| `(\w+\.\w+)` \|[^|]*\| (.*) \|$", line)
+        if m:
+            tables[m.group(1)] = re.findall(r"`(\w+)`", m.group(2))
+    return tables
+
+
+def test_the_documented_contract_holds(demo_from_wheel: DemoRun) -> None:
+    documented = documented_tables()
+    assert {"raw.mentions", "marts.cjm", "marts.negative_spikes"} <= set(documented)
+    con = duckdb.connect(str(demo_from_wheel.warehouse), read_only=True)
+    try:
+        actual: dict[str, set[str]] = {}
+        for schema, table, column in con.execute(
+            "select table_schema, table_name, column_name from information_schema.columns"
+        ).fetchall():
+            actual.setdefault(f"{schema}.{table}", set()).add(column)
+    finally:
+        con.close()
+    missing = {
+        table: sorted(set(columns) - actual.get(table, set()))
+        for table, columns in documented.items()
+        if set(columns) - actual.get(table, set())
+    }
+    assert not missing, f"documented in docs/CONTRACT.md but not in the warehouse: {missing}"
+    undocumented = sorted(t for t in actual if t.split(".")[0] == "marts" and t not in documented)
+    assert not undocumented, f"marts missing from docs/CONTRACT.md: {undocumented}"
