@@ -190,6 +190,13 @@ class Enricher:
         raw, terms, ironic, _, _ = self._sentiment(text, toks, self._matches(toks, brand))
         return raw, terms, ironic
 
+    def seed_label(self, text: str, brand: str | None = None) -> str:
+        """The label the seeds vote for, exactly as `enrich` mixes it into the model's
+        (no VADER back-off there; the cross-validation in `cjm bench eval` measures this
+        recipe, not a friendlier one)."""
+        raw, _, _ = self.rule_sentiment(text, brand)
+        return _label(_normalise(raw))
+
     def _matches(self, toks: Any, brand: str | None) -> list[Match]:
         """The seed terms found in the words, topic keywords only from the brand's packs."""
         return _resolve(

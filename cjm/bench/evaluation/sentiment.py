@@ -272,7 +272,7 @@ def cross_validated(data_dir: Path, language: str, folds: int = 5) -> dict[str, 
     enricher = train.rules_enricher()
     feats = train.featurise_all([r.text for r in rows], language, enricher)
     # the label the seeds vote for, as scoring mixes it in
-    votes = [enricher.enrich(r.text).sentiment for r in rows]
+    votes = [enricher.seed_label(r.text) for r in rows]
     gold = np.array([r.label for r in rows])
     vectors = train.Embeddings() if language in train.EMBEDDING_LANGUAGES else None
     pred = np.empty(len(rows), dtype=object)
