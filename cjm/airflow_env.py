@@ -21,12 +21,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from cjm.refresh.scheduling import WAREHOUSE_POOL, WAREHOUSE_POOL_DESCRIPTION
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DAGS_FOLDER = PROJECT_ROOT / "dags"
-
-#: The single-slot pool that serialises DuckDB writers (see dags/cjm_refresh.py).
-WAREHOUSE_POOL = "cjm_warehouse"
-WAREHOUSE_POOL_DESCRIPTION = "DuckDB allows one writer process: load, dbt models, publish, alerts"
 
 
 def airflow_executable() -> str:

@@ -24,14 +24,15 @@ from typing import Any
 import pendulum
 from airflow.sdk import Asset, dag, task
 
+from cjm.refresh.scheduling import WAREHOUSE_POOL, warehouse_queue
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CONFIG_PATH = str(Path(os.environ.get("CJM_CONFIG", REPO_ROOT / "config" / "cjm.yml")).resolve())
 WAREHOUSE = str(
     Path(os.environ.get("CJM_WAREHOUSE", REPO_ROOT / "data" / "warehouse.duckdb")).resolve()
 )
-# The same single-writer pool as cjm_refresh: this task writes ops.alerts.
-WAREHOUSE_POOL = "cjm_warehouse"
-WAREHOUSE_QUEUE = os.environ.get("CJM_WAREHOUSE_QUEUE", "default")  # see cjm_refresh
+# The same single-writer pool as cjm_refresh (this task writes ops.alerts) and queue.
+WAREHOUSE_QUEUE = warehouse_queue()
 # Published by cjm_refresh's publish task; referenced by name so the two DAG files
 # cannot disagree on the URI.
 NEGATIVE_SPIKES = Asset.ref(name="cjm.bi.marts.negative_spikes")

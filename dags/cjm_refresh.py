@@ -40,6 +40,7 @@ from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavi
 from cjm.core.paths import dbt_project_dir
 from cjm.refresh.dbt import dbt_executable
 from cjm.refresh.marts import MART_TABLES
+from cjm.refresh.scheduling import WAREHOUSE_POOL, warehouse_queue
 
 # Paths only: reading environment variables here is cheap and does no I/O. They are
 # made absolute because tasks run with an unpredictable working directory and the
@@ -67,10 +68,8 @@ def _schedule() -> str | None:
 # one at a time in-process and does not need it). Extract and validate work on
 # landing files (extract only peeks at its cursor read-only, retrying while a writer
 # holds the lock), so they stay outside the pool and run in parallel.
-WAREHOUSE_POOL = "cjm_warehouse"
-# On a multi-node set-up (docker-compose.yml) the writers also go to one Celery queue
-# served by the single worker that has the warehouse file; "default" elsewhere.
-WAREHOUSE_QUEUE = os.environ.get("CJM_WAREHOUSE_QUEUE", "default")
+# The pool and the writers' queue: cjm/refresh/scheduling.py.
+WAREHOUSE_QUEUE = warehouse_queue()
 
 # What readers consume: the BI copy, swapped in whole by publish. Downstream DAGs
 # schedule on these (or on `Asset.ref(name=...)`), never on the dbt tables being

@@ -12,6 +12,7 @@ import pytest
 from cjm.core.config import ConfigError, SpikeRule, parse_config
 from cjm.core.warehouse import ensure_schema
 from cjm.loader import sync_config
+from cjm.refresh.scheduling import WAREHOUSE_POOL
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -78,5 +79,5 @@ def test_alerts_dag_loads_and_waits_for_the_marts_asset() -> None:
     assert "alerts" in dag.tags
     assert dag.max_active_runs == 1
     (task,) = dag.tasks
-    assert task.pool == "cjm_warehouse" and task.retries == 2
+    assert task.pool == WAREHOUSE_POOL and task.retries == 2
     assert "cjm.bi.marts.negative_spikes" in repr(dag.timetable.asset_condition)

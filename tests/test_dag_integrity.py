@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 
 from cjm.refresh.marts import MART_TABLES
+from cjm.refresh.scheduling import WAREHOUSE_POOL
 from tests.airflow_fixtures import AirflowHome, airflow_home, describe_dags
 
 __all__ = ["airflow_home"]  # re-exported so pytest finds the fixture
 
 MARTS = MART_TABLES
-WAREHOUSE_POOL = "cjm_warehouse"
 
 
 @pytest.fixture(scope="module")
