@@ -31,8 +31,13 @@ from cjm.core.config import CrmApiSource, Pagination
 from cjm.core.contracts import ERRORS_COLUMN, ROW_COLUMN
 from cjm.core.http import client_for, safe_url
 from cjm.extractors.base import ExtractContext, Extracted, ExtractError
-from cjm.extractors.file_source import parse_amount, parse_timestamp
-from cjm.extractors.records import clean_str, finish_crm_events, utc
+from cjm.extractors.records import (
+    clean_str,
+    finish_crm_events,
+    parse_amount,
+    parse_timestamp,
+    utc,
+)
 
 log = logging.getLogger("cjm.crm_api")
 

@@ -11,10 +11,7 @@ import csv
 import glob
 import hashlib
 import json
-import math
-import re
 from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,7 +21,13 @@ import pyarrow.parquet as pq
 from cjm.core.config import FileSource
 from cjm.core.contracts import ERRORS_COLUMN, ROW_COLUMN
 from cjm.extractors.base import ExtractContext, Extracted, ExtractError
-from cjm.extractors.records import clean_str, finish_crm_events, finish_mentions, utc
+from cjm.extractors.records import (
+    clean_str,
+    finish_crm_events,
+    finish_mentions,
+    parse_amount,
+    parse_timestamp,
+)
 
 TIMESTAMP_FIELD = {"mention": "published_at", "crm_event": "occurred_at"}
 csv.field_size_limit(10 * 1024 * 1024)
@@ -51,71 +54,6 @@ def _sha256(path: Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
-
-
-_ISO_DATE_START = re.compile(r"^\d{4}-\d{2}-\d{2}")
-
-
-def _parse_iso_like(s: str) -> datetime:
-    """ISO-8601, plus the near-ISO and RFC 2822 forms exports really contain.
-
-    Strict ISO first. Then strings that start with a year-month-day date but put the
-    offset after a space (``2015-02-24 11:35:52 -0800``, common in tweet exports),
-    and RFC 2822 dates (``Tue, 24 Feb 2015 11:35:52 +0000``). Day-first or
-    month-first dates stay errors: guessing their order would corrupt data silently.
-    """
-    try:
-        return datetime.fromisoformat(s)
-    except ValueError:
-        pass
-    if _ISO_DATE_START.match(s):
-        from dateutil import parser
-
-        return parser.parse(s, dayfirst=False, yearfirst=True)
-    if "," in s[:5]:
-        from email.utils import parsedate_to_datetime
-
-        try:
-            return parsedate_to_datetime(s)
-        except (TypeError, ValueError, IndexError) as exc:
-            raise ValueError(s) from exc
-    raise ValueError(s)
-
-
-def parse_timestamp(
-    value: Any, fmt: str | None, tz: ZoneInfo
-) -> tuple[datetime | None, str | None]:
-    """Parse one timestamp; naive values are local time in the source's time zone."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None, "missing"
-    if isinstance(value, datetime):  # Parquet timestamps arrive typed
-        dt = value
-    else:
-        s = str(value).strip()
-        if not s:
-            return None, "missing"
-        try:
-            dt = datetime.strptime(s, fmt) if fmt else _parse_iso_like(s)
-        except (ValueError, OverflowError):
-            expected = f"format {fmt!r}" if fmt else "ISO-8601"
-            return None, f"{s!r} does not match {expected}"
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=tz)
-    return utc(dt), None
-
-
-def parse_amount(value: Any) -> tuple[float | None, str | None]:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None, None
-    if isinstance(value, int | float):
-        return float(value), None
-    s = str(value).strip().replace("\u00a0", "").replace(" ", "")
-    if not s:
-        return None, None
-    try:
-        return float(s.replace(",", ".")), None
-    except ValueError:
-        return None, f"{value!r} is not a number"
 
 
 def _read_csv(

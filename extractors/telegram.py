@@ -37,7 +37,7 @@ from cjm.core.config import TelegramSource
 from cjm.core.contracts import ERRORS_COLUMN, ROW_COLUMN
 from cjm.extractors.base import ExtractContext, Extracted, ExtractError
 from cjm.extractors.records import finish_mentions, utc
-from cjm.extractors.snscrape_source import (
+from cjm.extractors.scraping import (
     describe_error,
     import_snscrape,
     record_send_errors,

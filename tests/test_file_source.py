@@ -181,7 +181,7 @@ def test_cursor_skips_unchanged_files(tmp_path: Path) -> None:
 def test_timestamps_without_a_format(raw: str, expected: datetime | None) -> None:
     from zoneinfo import ZoneInfo
 
-    from cjm.extractors.file_source import parse_timestamp
+    from cjm.extractors.records import parse_timestamp
 
     got, err = parse_timestamp(raw, None, ZoneInfo("UTC"))
     assert got == expected

@@ -21,7 +21,7 @@ from werkzeug import Response
 from cjm.core.config import ConfigError, parse_config
 from cjm.extractors import get_extractor
 from cjm.extractors.base import ExtractContext, Extracted, ExtractError
-from cjm.extractors.snscrape_source import import_snscrape
+from cjm.extractors.scraping import import_snscrape
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "telegram"
 CHANNEL = "finly_news"
