@@ -1,17 +1,21 @@
 """What the snscrape-based sources share (telegram, snscrape): importing snscrape with a
-clear error, retrying 429/5xx, and keeping the transport error that explains a failure.
+clear error, and fetching every page through the project's one HTTP client.
+
+snscrape brings its own request loop (retries on transport errors only, a fixed
+backoff, no Retry-After, a vague "N requests failed" at the end). Each scraper's
+`_request` is replaced so its pages go through `cjm.core.http.HttpClient` instead:
+the same timeouts, retry budget, Retry-After handling and one-line errors naming the
+URL and status as the rss and crm_api sources.
 """
 
 from __future__ import annotations
 
-import re
 import sys
 from types import ModuleType
 from typing import Any
 
+from cjm.core.http import HttpClient, RetryPolicy, SourceError, Timeouts, safe_url
 from cjm.extractors.base import ExtractError
-
-_ERRNO = re.compile(r"\[Errno -?\d+\][^'\")]*")
 
 
 def import_snscrape(module: str) -> ModuleType:
@@ -38,54 +42,41 @@ def import_snscrape(module: str) -> ModuleType:
         raise ExtractError(f"snscrape is not usable here: {type(exc).__name__}: {exc}") from None
 
 
-def describe_error(exc: BaseException | str | None) -> str:
-    """The useful tail of a requests error ('[Errno 111] Connection refused'), not 300 chars."""
-    if exc is None:
-        return "unknown error"
-    if isinstance(exc, str):
-        return exc
-    text = str(exc)
-    m = _ERRNO.search(text)
-    return m.group().strip() if m else f"{type(exc).__name__}: {text[:200]}"
+def scraper_client(source_name: str, retries: int, timeout_s: float) -> HttpClient:
+    """The client for a snscrape-based source: `retries` retries after the first try,
+    `timeout_s` for connecting and for each read (the config keys these sources have)."""
+    return HttpClient(
+        source=source_name,
+        retry=RetryPolicy(max_tries=retries + 1),
+        timeouts=Timeouts(connect=timeout_s, read=timeout_s),
+    )
 
 
-def record_send_errors(scraper: Any) -> None:
-    """Remember the last transport error of a snscrape scraper's session.
+def fetch_through(scraper: Any, client: HttpClient, accept: frozenset[int] = frozenset()) -> None:
+    """Make every request of a snscrape scraper go through `client` (see the module
+    docstring). A response snscrape's own check rejects is an error, not a retry: the
+    client has already retried what is worth retrying."""
 
-    snscrape logs each failed try and then raises "N requests to URL failed", which
-    says nothing about why; the extractor's error message needs the cause.
-    """
-    import requests
-
-    send = scraper._session.send
-    scraper.last_error = None
-
-    def recording_send(*args: Any, **kwargs: Any) -> Any:
-        try:
-            response = send(*args, **kwargs)
-        except requests.RequestException as exc:
-            scraper.last_error = exc
-            raise
-        if response.status_code == 429 or response.status_code >= 500:
-            scraper.last_error = f"HTTP {response.status_code}"
+    def request(
+        method: str,
+        url: str,
+        params: Any = None,
+        data: Any = None,
+        headers: Any = None,
+        timeout: Any = None,
+        responseOkCallback: Any = None,
+        allowRedirects: bool = True,
+        proxies: Any = None,
+    ) -> Any:
+        response = client.request(
+            method, url, params=params, data=data, headers=headers, accept=accept
+        )
+        if responseOkCallback is not None:
+            ok, why = responseOkCallback(response)
+            if not ok:
+                raise SourceError(
+                    f"source {client.source!r}: {method} {safe_url(url)}: {why or 'rejected'}"
+                )
         return response
 
-    scraper._session.send = recording_send
-
-
-def retry_transient(response: Any) -> tuple[bool, str | None]:
-    """snscrape's responseOkCallback: retry 429 and 5xx, accept everything else.
-
-    snscrape retries only transport errors by default, so one 502 from a proxy would
-    fail the whole run. Retry-After is honoured (capped at a minute) on top of
-    snscrape's own 1, 2, 4 s backoff.
-    """
-    import time
-
-    status = response.status_code
-    if status == 429 or status >= 500:
-        retry_after = response.headers.get("Retry-After", "")
-        if retry_after.isdigit():
-            time.sleep(min(int(retry_after), 60))
-        return False, f"HTTP {status}"
-    return True, None
+    scraper._request = request

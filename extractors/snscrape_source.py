@@ -33,12 +33,7 @@ from cjm.core.config import SnscrapeSource
 from cjm.core.contracts import ERRORS_COLUMN, ROW_COLUMN
 from cjm.extractors.base import ExtractContext, Extracted, ExtractError
 from cjm.extractors.records import finish_mentions, utc
-from cjm.extractors.scraping import (
-    describe_error,
-    import_snscrape,
-    record_send_errors,
-    retry_transient,
-)
+from cjm.extractors.scraping import fetch_through, import_snscrape, scraper_client
 
 _MAX_PINNED = 5
 
@@ -58,11 +53,7 @@ def _vk_scraper_class() -> type:
             if self._initialPage is None:
                 import bs4
 
-                r = self._get(
-                    f"{self._fetch_base}/{self._username}",
-                    headers=self._headers,
-                    responseOkCallback=retry_transient,
-                )
+                r = self._get(f"{self._fetch_base}/{self._username}", headers=self._headers)
                 if r.status_code not in (200, 404):
                     raise vk.snscrape.base.ScraperException(f"Got status code {r.status_code}")
                 self._initialPage = r
@@ -86,7 +77,6 @@ def _vk_scraper_class() -> type:
                     ("wall_start_from", offset),
                 ],
                 headers=headers,
-                responseOkCallback=retry_transient,
             )
             if r.status_code != 200:
                 raise vk.snscrape.base.ScraperException(f"Got status code {r.status_code}")
@@ -182,7 +172,8 @@ def extract(ctx: ExtractContext) -> Extracted:
         )
     since = datetime.fromisoformat(ctx.cursor) if ctx.cursor else None
     scraper = _scraper(src)
-    record_send_errors(scraper)
+    # VK answers 404 for a missing wall, which snscrape turns into "no items"
+    fetch_through(scraper, scraper_client(src.name, src.retries, src.timeout_s), frozenset({404}))
     drafts: list[dict[str, Any]] = []
     newest = since
     items: Iterator[Any] = scraper.get_items()
@@ -209,7 +200,7 @@ def extract(ctx: ExtractContext) -> Extracted:
     except Exception as exc:
         kind = type(exc).__name__
         if kind == "ScraperException":
-            why = f"{exc} ({describe_error(getattr(scraper, 'last_error', None))})"
+            why = str(exc)
         else:
             why = (
                 f"the page did not parse ({kind}: {exc}); the site's layout may have changed "

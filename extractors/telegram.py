@@ -37,12 +37,7 @@ from cjm.core.config import TelegramSource
 from cjm.core.contracts import ERRORS_COLUMN, ROW_COLUMN
 from cjm.extractors.base import ExtractContext, Extracted, ExtractError
 from cjm.extractors.records import finish_mentions, utc
-from cjm.extractors.scraping import (
-    describe_error,
-    import_snscrape,
-    record_send_errors,
-    retry_transient,
-)
+from cjm.extractors.scraping import fetch_through, import_snscrape, scraper_client
 
 log = logging.getLogger(__name__)
 
@@ -155,24 +150,17 @@ def scraper_class() -> type:
         """TelegramChannelScraper with a base URL, a page bound and layout checks."""
 
         def __init__(self, channel: str, *, base_url: str = "https://t.me", **kwargs: Any):
-            timeout = kwargs.pop("timeout", 10.0)
             super().__init__(channel, **kwargs)
             self.base_url = base_url.rstrip("/")
-            self.timeout = timeout
             self.pages_read = 0
             self.more_after_last_page = False
-            record_send_errors(self)
 
         @property
         def first_page_url(self) -> str:
             return f"{self.base_url}/s/{self._name}"
 
         def fetch(self, url: str) -> tuple[str, Any]:
-            r = self._get(
-                url, headers=self._headers, timeout=self.timeout, responseOkCallback=retry_transient
-            )
-            if r.status_code != 200:
-                raise telegram.snscrape.base.ScraperException(f"HTTP {r.status_code}")
+            r = self._get(url, headers=self._headers)
             if "/s/" not in r.url:
                 raise NoPublicPreview(r.url)
             soup = bs4.BeautifulSoup(r.text, "lxml")
@@ -240,9 +228,8 @@ def read_channel(src: TelegramSource, since_id: int | None) -> tuple[list[Messag
             f"telegram channel {src.channel!r}: base_url {src.base_url!r} holds an environment "
             "variable that is not set"
         )
-    scraper = scraper_class()(
-        src.channel, base_url=src.base_url, retries=src.retries, timeout=src.timeout_s
-    )
+    scraper = scraper_class()(src.channel, base_url=src.base_url)
+    fetch_through(scraper, scraper_client(src.name, src.retries, src.timeout_s))
     where = scraper.first_page_url
     found: list[Message] = []
     reached_cursor = False
@@ -266,11 +253,9 @@ def read_channel(src: TelegramSource, since_id: int | None) -> tuple[list[Messag
             f"telegram channel {src.channel!r}: {where} parsed but {exc}; t.me's page "
             "layout may have changed (no messages where messages are expected)"
         ) from None
+    except ExtractError as exc:  # the HTTP client's one line: URL, status, tries
+        raise ExtractError(f"telegram channel {src.channel!r}: {exc}") from None
     except Exception as exc:
-        if type(exc).__name__ == "ScraperException":
-            cause = describe_error(getattr(scraper, "last_error", None))
-            why = f"{exc}" if str(exc).startswith("HTTP") else f"{exc} ({cause})"
-            raise ExtractError(f"telegram channel {src.channel!r}: {where}: {why}") from None
         raise ExtractError(
             f"telegram channel {src.channel!r}: {where}: the page did not parse "
             f"({type(exc).__name__}: {exc}); t.me's page layout may have changed"

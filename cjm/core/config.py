@@ -166,7 +166,9 @@ class TelegramSource(SourceBase):
     base_url: str = "https://t.me"
     # Pages of ~20 messages read back per run; a first run backfills at most this far.
     max_pages: int = Field(default=50, gt=0, le=10_000)
-    # Retries per page on connection errors, 429 and 5xx (snscrape backs off 1, 2, 4 s ...).
+    # Retries per page on connection errors, 429 and 5xx, through the one HTTP client
+    # (cjm/core/http.py: backoff 1, 2, 4 s ..., Retry-After honoured); timeout_s is the
+    # connect and the read timeout.
     retries: int = Field(default=3, ge=0, le=10)
     timeout_s: float = Field(default=10.0, gt=0)
 
@@ -229,7 +231,11 @@ class SnscrapeSource(SourceBase):
     # vkontakte-user only: where vk.com is served (a mirror or a test server).
     base_url: str = "https://vk.com"
     max_items: int = Field(default=500, gt=0)  # newest items read per run
+    # Through the one HTTP client (cjm/core/http.py): retries after the first try on
+    # connection errors, 429 and 5xx (backoff 1, 2, 4 s ..., Retry-After honoured), and
+    # the connect/read timeout in seconds.
     retries: int = Field(default=3, ge=0, le=10)
+    timeout_s: float = Field(default=10.0, gt=0)
 
     @field_validator("scraper")
     @classmethod

@@ -274,39 +274,55 @@ class HttpClient:
 
         Raises SourceError for fatal statuses and when the retries are used up.
         """
+        return self.request("GET", url, params=params, conditional=conditional, headers=headers)
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, Any] | None = None,
+        data: Any = None,
+        conditional: Conditional | None = None,
+        headers: Mapping[str, str] | None = None,
+        accept: frozenset[int] = frozenset(),
+    ) -> requests.Response:
+        """Any method with the same retry, timeout, auth and error rules as `get`;
+        statuses in `accept` are returned to the caller instead of failing."""
         extra = dict(headers or {})
         if conditional:
             extra.update(conditional.headers())
-        shown = self._shown(url, params)
+        shown = f"{method} {self._shown(url, params)}"
         attempt = 0
         while True:
             attempt += 1
             retry_after: float | None = None
             try:
                 self.requests_made += 1
-                response = self.session.get(
+                response = self.session.request(
+                    method,
                     url,
                     params=params,
+                    data=data,
                     headers=extra,
                     timeout=(self.timeouts.connect, self.timeouts.read),
                 )
             except requests.exceptions.SSLError as exc:  # a bad certificate stays bad
                 raise SourceError(
-                    f"source {self.source!r}: GET {shown}: TLS error: {self._mask(str(exc))}"
+                    f"source {self.source!r}: {shown}: TLS error: {self._mask(str(exc))}"
                 ) from None
             except _TRANSIENT_ERRORS as exc:
                 problem = _describe_exception(exc)
             except requests.exceptions.RequestException as exc:  # invalid URL, bad scheme ...
                 raise SourceError(
-                    f"source {self.source!r}: GET {shown} failed: {self._mask(str(exc))}"
+                    f"source {self.source!r}: {shown} failed: {self._mask(str(exc))}"
                 ) from None
             else:
                 status = response.status_code
-                if status < 400:
+                if status < 400 or status in accept:
                     return response
                 if status != 429 and status < 500:
                     raise SourceError(
-                        f"source {self.source!r}: GET {shown} → HTTP {status} "
+                        f"source {self.source!r}: {shown} → HTTP {status} "
                         f"{response.reason or ''}".rstrip()
                         + f"{_hint(status)}: {self._snippet(response)}"
                     )
@@ -318,12 +334,12 @@ class HttpClient:
                 self.total_waited + wait > self.retry.max_total_wait
             ):
                 raise SourceError(
-                    f"source {self.source!r}: GET {shown} gave up after {attempt} "
+                    f"source {self.source!r}: {shown} gave up after {attempt} "
                     f"tr{'y' if attempt == 1 else 'ies'} and {self.total_waited:.1f} s of "
                     f"waiting; last: {problem}"
                 )
             log.warning(
-                "%s: GET %s: %s; retry %d/%d in %.2f s%s",
+                "%s: %s: %s; retry %d/%d in %.2f s%s",
                 self.source,
                 shown,
                 problem,
