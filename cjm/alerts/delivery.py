@@ -16,6 +16,7 @@ from typing import Any
 
 from cjm.alerts.messages import Message
 from cjm.core.config import NotifyTarget
+from cjm.core.http import RetryPolicy
 
 log = logging.getLogger("cjm.alerts")
 
@@ -125,9 +126,12 @@ def deliver_with_retries(
 ) -> tuple[bool, int, str | None]:
     """Try up to `attempts` times with exponential backoff; (ok, tries, last error).
 
-    Never raises: the caller records the outcome in ops.alerts either way, so a failed
-    delivery is visible there instead of lost in a stack trace.
+    The pauses follow the sources' retry policy (cjm/core/http.py: doubling from
+    `backoff_seconds` with jitter, each capped), so every retry in the product behaves
+    alike. Never raises: the caller records the outcome in ops.alerts either way, so a
+    failed delivery is visible there instead of lost in a stack trace.
     """
+    policy = RetryPolicy(max_tries=attempts, backoff=backoff_seconds)
     error: str | None = None
     for attempt in range(1, attempts + 1):
         try:
@@ -137,7 +141,7 @@ def deliver_with_retries(
             error = _scrub(target, f"{type(exc).__name__}: {exc}")[:1000]
             log.warning("alert %s to %s: try %d failed: %s", alert_id, target.key, attempt, error)
             if attempt < attempts:
-                sleep(backoff_seconds * 2 ** (attempt - 1))
+                sleep(policy.delay(attempt, None))
     return False, attempts, error
 
 
