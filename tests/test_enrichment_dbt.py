@@ -135,3 +135,26 @@ def test_incremental_scoring_and_seed_edits(project: Path, warehouse: Path) -> N
     assert third["m2"][1] != ["kept"]
     assert len({row[2] for row in third.values()}) == 1
     assert third["m1"][2] != first["m1"][2]
+
+
+def test_sql_and_python_normalise_every_seed_term_alike(tmp_path: Path) -> None:
+    """The seed checks in SQL (macros/text.sql) keep their own copy of the text rule;
+    it must give the very words the scorer's (cjm/core/text.py) gives, on every term."""
+    from cjm.enrichment.text import words
+    from cjm.refresh.dbt import dbt_run_or_raise
+
+    wh = tmp_path / "terms.duckdb"
+    with open_warehouse(wh):
+        pass
+    dbt_run_or_raise(wh, ["+int_rule_terms_unioned"], tmp_path, "the rule terms")
+    with duckdb.connect(str(wh), read_only=True) as con:
+        rows = con.execute(
+            "select rule, term, words from intermediate.int_rule_terms_unioned"
+        ).fetchall()
+    assert len(rows) > 500
+    differ = [
+        (rule, term, sql_words)
+        for rule, term, sql_words in rows
+        if list(sql_words) != words(term.strip().rstrip("*"))
+    ]
+    assert not differ, differ[:10]

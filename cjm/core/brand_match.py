@@ -27,6 +27,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from cjm.core.text import normalize
+
 _CYRILLIC_WORD = re.compile(r"[а-я]+(?:-[а-я]+)*")  # after normalise(): no ё, lower case
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 # Between two words of a multi-word keyword: spaces, hyphens and quotes, not sentence breaks.
@@ -34,8 +36,8 @@ _GAP = re.compile(r"[\s\-\u2010-\u2015\"'«»“”„‘’]+")
 _MIN_STEM = 3
 
 
-def normalise(text: str) -> str:
-    return text.casefold().replace("ё", "е")
+# the product's one rule (cjm/core/text.py), under the name this module has always used
+normalise = normalize
 
 
 def _phrase_pattern(phrases: Iterable[str]) -> re.Pattern[str] | None:

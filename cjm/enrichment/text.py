@@ -16,6 +16,8 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from cjm.core.text import normalize  # the one rule; re-exported here for the scorer
+
 URL_RE = re.compile(r"(?:https?://|www\.)[^\s<>\"'«»]+", re.IGNORECASE)
 # A word: letters/digits (any script) optionally joined by inner apostrophes. Sentence
 # and clause boundaries are kept as separate kinds so negation and contrast can
@@ -31,11 +33,6 @@ HANDLE_RE = re.compile(r"(?<![\w@])@[\w.]+")
 RETWEET_RE = re.compile(r"^\s*(?:rt|repost|репост)\s*@?[\w.]*:?\s*", re.IGNORECASE)
 CYRILLIC_RE = re.compile(r"[а-яё]", re.IGNORECASE)
 LATIN_RE = re.compile(r"[a-z]", re.IGNORECASE)
-
-
-def normalize(text: str) -> str:
-    """Lower-case, `ё` → `е`, typographic apostrophe → `'` (as the SQL macro does)."""
-    return text.lower().replace("ё", "е").replace("’", "'")
 
 
 def squeeze(word: str) -> str:

@@ -1,7 +1,7 @@
 {#
-    Text normalisation shared by every rule seed and every mention, so that a seed
-    term and the text it should match are treated identically. The Python scorer
-    that later replaces the SQL one must apply the same steps:
+    Text normalisation for the seed checks in SQL: the same rule as
+    cjm/core/text.py (the one the scorer and brand matching use), proven equal on
+    every seed term by tests/test_enrichment_dbt.py:
 
       1. lower-case;
       2. `ё` → `е`, typographic apostrophe `’` → `'`;
