@@ -32,11 +32,13 @@ from cjm.core.contracts import ERRORS_COLUMN, ROW_COLUMN
 from cjm.core.http import client_for, safe_url
 from cjm.extractors.base import ExtractContext, Extracted, ExtractError
 from cjm.extractors.records import (
-    clean_str,
+    as_id,
+    canonical_brand,
     finish_crm_events,
     parse_amount,
     parse_timestamp,
     utc,
+    with_mapped_attributes,
 )
 
 log = logging.getLogger("cjm.crm_api")
@@ -266,20 +268,12 @@ def parse_when(value: Any, fmt: str | None, tz: ZoneInfo) -> tuple[datetime | No
     return parse_timestamp(value, fmt, tz)
 
 
-def _as_id(value: Any) -> Any:
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
 @dataclass
 class Shaper:
     """Maps one API record to a crm_event draft (contract fields + ``_row`` + ``_errors``)."""
 
     src: CrmApiSource
-    brands: dict[str, str]  # casefolded name → configured name
+    brands: list[str]  # the configured brand names
     tz: ZoneInfo = field(init=False)
     tops: set[str] = field(init=False)
 
@@ -305,15 +299,7 @@ class Shaper:
         for fld, value in self.src.constants.items():
             draft[fld] = value
         extras = {k: v for k, v in record.items() if k not in self.tops and v not in (None, "")}
-        mapped_attrs = draft.get("attributes")
-        if isinstance(mapped_attrs, Mapping):
-            extras.update(mapped_attrs)
-        elif isinstance(mapped_attrs, str):
-            try:
-                extras.update(json.loads(mapped_attrs))
-            except (json.JSONDecodeError, TypeError, ValueError):
-                extras["attributes_raw"] = mapped_attrs
-        draft["attributes"] = extras
+        draft["attributes"] = with_mapped_attributes(extras, draft.get("attributes"))
         occurred, err = parse_when(draft.get("occurred_at"), self.src.timestamp_format, self.tz)
         draft["occurred_at"] = occurred
         if err:
@@ -323,13 +309,11 @@ class Shaper:
         if err:
             errors.append(f"amount: {err}")
         for fld in ("native_id", "customer_key"):
-            draft[fld] = _as_id(draft.get(fld))
+            draft[fld] = as_id(draft.get(fld))
         for fld in ("event_type", "channel", "touchpoint", "campaign", "message"):
             if isinstance(draft.get(fld), Mapping | list):
                 draft[fld] = json.dumps(draft[fld], ensure_ascii=False, sort_keys=True)
-        brand = clean_str(draft.get("brand"))
-        if brand:
-            draft["brand"] = self.brands.get(brand.casefold(), brand)
+        draft["brand"] = canonical_brand(self.brands, draft.get("brand"))
         draft[ERRORS_COLUMN] = errors
         if self.src.cursor_field:
             raw = json_path(record, self.src.cursor_field)
@@ -381,7 +365,7 @@ def extract(ctx: ExtractContext) -> Extracted:
     params: dict[str, Any] = dict(src.params)
     if src.since_param and start_since is not None:
         params[src.since_param] = format_since(start_since, src.since_format)
-    shaper = Shaper(src, {b.name.casefold(): b.name for b in ctx.config.brands})
+    shaper = Shaper(src, [b.name for b in ctx.config.brands])
     paginator = make_paginator(src.pagination)
     stats = {"pages": 0, "already_read": 0}
     notes: list[str] = []

@@ -22,11 +22,13 @@ from cjm.core.config import FileSource
 from cjm.core.contracts import ERRORS_COLUMN, ROW_COLUMN
 from cjm.extractors.base import ExtractContext, Extracted, ExtractError
 from cjm.extractors.records import (
-    clean_str,
+    as_id,
+    canonical_brand,
     finish_crm_events,
     finish_mentions,
     parse_amount,
     parse_timestamp,
+    with_mapped_attributes,
 )
 
 TIMESTAMP_FIELD = {"mention": "published_at", "crm_event": "occurred_at"}
@@ -155,12 +157,7 @@ def _drafts(src: FileSource, path: Path, label: str) -> Iterator[dict[str, Any]]
             draft[field] = value
         # Nothing is lost: columns the mapping does not use travel in `attributes`.
         extras = {k: v for k, v in row.items() if k not in mapped_cols and v not in (None, "")}
-        if isinstance(draft.get("attributes"), str):
-            try:
-                extras.update(json.loads(draft["attributes"]))
-            except (json.JSONDecodeError, TypeError):
-                extras["attributes_raw"] = draft["attributes"]
-        draft["attributes"] = extras
+        draft["attributes"] = with_mapped_attributes(extras, draft.get("attributes"))
         ts, err = parse_timestamp(draft.get(ts_field), src.timestamp_format, tz)
         draft[ts_field] = ts
         if err:
@@ -171,24 +168,10 @@ def _drafts(src: FileSource, path: Path, label: str) -> Iterator[dict[str, Any]]
             if err:
                 errors.append(f"amount: {err}")
         for field in ("native_id", "customer_key"):
-            if field in draft and draft[field] is not None and not isinstance(draft[field], str):
-                value = draft[field]
-                draft[field] = (
-                    str(int(value))
-                    if isinstance(value, float) and value.is_integer()
-                    else str(value)
-                )
+            if field in draft:
+                draft[field] = as_id(draft[field])
         draft[ERRORS_COLUMN] = errors
         yield draft
-
-
-def _canonical_brand(ctx: ExtractContext, draft: dict[str, Any]) -> None:
-    value = clean_str(draft.get("brand"))
-    if value:
-        for b in ctx.config.brands:
-            if b.name.casefold() == value.casefold():
-                draft["brand"] = b.name
-                return
 
 
 def extract(ctx: ExtractContext) -> Extracted:
@@ -210,10 +193,12 @@ def extract(ctx: ExtractContext) -> Extracted:
         if seen.get(label) != digest:
             todo.append((p, label, digest))
 
+    brand_names = [b.name for b in ctx.config.brands]
+
     def drafts() -> Iterator[dict[str, Any]]:
         for p, label, _ in todo:
             for d in _drafts(src, p, label):
-                _canonical_brand(ctx, d)
+                d["brand"] = canonical_brand(brand_names, d.get("brand"))
                 yield d
 
     cursor = json.dumps({"files": new_seen}, sort_keys=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -28,6 +28,7 @@ from cjm.core.contracts import (
     landing_schema,
     stable_id,
 )
+from cjm.core.text import normalize
 from cjm.extractors.base import ExtractContext, Extracted
 
 _CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
@@ -169,6 +170,40 @@ def finish_crm_events(
 
 def utc(dt: datetime) -> datetime:
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+
+
+# ---------------------------------------------------------------- record shaping
+# What every source does to a draft before finish_*: one rule each, so a CSV export and
+# the CRM API shape the same record the same way.
+def as_id(value: Any) -> str | None:
+    """An id as a string: 123.0 (a number column read as float) → "123"."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def with_mapped_attributes(extras: dict[str, Any], mapped: Any) -> dict[str, Any]:
+    """The unmapped fields plus whatever a mapped `attributes` field holds (an object or
+    its JSON text; anything unreadable is kept whole as `attributes_raw`)."""
+    if isinstance(mapped, Mapping):
+        extras.update(mapped)
+    elif isinstance(mapped, str):
+        try:
+            extras.update(json.loads(mapped))
+        except (json.JSONDecodeError, TypeError, ValueError):
+            extras["attributes_raw"] = mapped
+    return extras
+
+
+def canonical_brand(brand_names: Iterable[str], value: Any) -> str | None:
+    """A brand spelled as the config spells it (`FINLY` → `Finly`); unknown names kept."""
+    text = clean_str(value)
+    if not text:
+        return text
+    wanted = normalize(text)
+    return next((name for name in brand_names if normalize(name) == wanted), text)
 
 
 # ---------------------------------------------------------------- field parsing
