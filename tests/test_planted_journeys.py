@@ -1,6 +1,6 @@
 """Planted journeys: the journey marts recover known counts, rates and credits.
 
-Customers come from tests/journey_data.py with designed conversion rates per
+Customers come from cjm/bench/journey_data.py with designed conversion rates per
 channel. The warehouse is built the way the pipeline builds it (open_warehouse,
 sync_config with a parsed config, rows in raw.crm_events, cjm.dbt_build), then:
 
@@ -24,10 +24,7 @@ import duckdb
 import numpy as np
 import pytest
 
-from cjm.core.warehouse import open_warehouse
-from cjm.loader import sync_config
-from cjm.refresh.dbt import dbt_build
-from tests.journey_data import (
+from cjm.bench.journey_data import (
     BRAND,
     CHANNELS,
     P_LATE_ORDER,
@@ -37,6 +34,9 @@ from tests.journey_data import (
     insert_events,
     journey_config,
 )
+from cjm.core.warehouse import open_warehouse
+from cjm.loader import sync_config
+from cjm.refresh.dbt import dbt_build
 
 N_CUSTOMERS = 4000
 FIRST_LOAD = datetime(2026, 3, 1, tzinfo=UTC)

@@ -2,7 +2,7 @@
 
 Not a test; run it by hand when the suites or the stack change:
 
-    cd /work/main && .venv/bin/python tests/bench_validation.py [--rows 100000,1000000]
+    .venv/bin/python -m cjm.bench.validation [--rows 100000,1000000]
 
 Why: validation runs on every batch before it loads, so its cost sets the floor
 of a refresh. GX on pandas is what works on this stack (its DuckDB SQL datasource

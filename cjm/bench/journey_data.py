@@ -1,7 +1,7 @@
 """Synthetic CRM journeys with known conversion rates and channel effects.
 
 Shared by tests/test_planted_journeys.py (a few thousand customers, exact answers)
-and tests/bench_journeys.py (a million events). Seeded: the same arguments give the
+and cjm/bench/journeys.py (a million events). Seeded: the same arguments give the
 same events. Each customer meets the brand through one channel (all their events
 carry it), so first-touch and stage-entry breakdowns agree and every number the
 marts report can be recomputed here from the frame.

@@ -1,8 +1,8 @@
 """Benchmark of the journey models: full dbt build, then incremental refreshes.
 
-    .venv/bin/python -m tests.bench_journeys --events 1000000
+    .venv/bin/python -m cjm.bench.journeys --events 1000000
 
-Generates planted journeys (tests/journey_data.py) of about `events` CRM events,
+Generates planted journeys (cjm/bench/journey_data.py) of about `events` CRM events,
 loads 99% of them (by event time) and builds the journey marts (full build), then
 loads the last 1% plus 0.2% late-arriving older events and builds again
 (incremental), then builds once more with nothing new. `bench_journeys()` returns
@@ -21,10 +21,10 @@ from typing import Any
 
 import numpy as np
 
+from cjm.bench.journey_data import generate, insert_events, journey_config
 from cjm.core.warehouse import open_warehouse
 from cjm.loader import sync_config
 from cjm.refresh.dbt import dbt_build
-from tests.journey_data import generate, insert_events, journey_config
 
 EVENTS_PER_CUSTOMER = 2.15  # visit 1, email open 0.3, lead ~0.45, order ~0.27, ticket ~0.13
 SELECT = ["+stage_conversion", "+touchpoints", "+cjm", "+communication_map"]
