@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from cjm.core.config import DEFAULT_CONFIG, DEFAULT_WAREHOUSE, ConfigError
-from cjm.core.paths import demo_sources_dir, shipped_config
+from cjm.core.paths import demo_alerts_file, demo_sources_dir, shipped_config
 from cjm.refresh import settings
 
 EXIT_BAD_INPUT = 2
@@ -139,7 +139,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from cjm.show import print_cjm
 
     config = args.config if args.config_given else str(DEMO_CONFIG)
-    received = warehouse_path(args.warehouse).resolve().parent / "demo_alerts.jsonl"
+    received = demo_alerts_file(warehouse_path(args.warehouse))
 
     def alert_step(cfg: object, warehouse: str | None) -> object:
         return run_demo_alerts(cfg, warehouse, out=received)

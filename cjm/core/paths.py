@@ -59,6 +59,11 @@ def demo_sources_dir(warehouse: Path) -> Path:
     return Path(warehouse).resolve().parent / "demo_sources"
 
 
+def demo_alerts_file(warehouse: Path) -> Path:
+    """Where `cjm demo`'s local webhook receiver writes the alerts it got."""
+    return Path(warehouse).resolve().parent / "demo_alerts.jsonl"
+
+
 def bi_dir_for(warehouse: Path) -> Path:
     """The BI copy (a DuckDB file and Parquet marts) unless `publish` names other places."""
     return Path(warehouse).resolve().parent / "bi"
