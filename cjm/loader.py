@@ -171,8 +171,12 @@ def load_batch(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any]) -> dict
             )
             counts["quarantined"] = manifest["rows_quarantined"]
         con.execute(
-            """insert or replace into ops.validation_runs values
-               (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            """insert or replace into ops.validation_runs
+               (run_id, entity, source, rows_extracted, rows_duplicate, rows_in,
+                rows_passed, rows_quarantined, rows_inserted, rows_updated,
+                rows_unchanged, success, failed_expectations, validation_seconds,
+                validated_at, loaded_at, rows_seen, rows_off_brand)
+               values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             [
                 manifest["run_id"],
                 entity,
@@ -190,6 +194,8 @@ def load_batch(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any]) -> dict
                 manifest["validation_seconds"],
                 manifest["validated_at"],
                 now,
+                manifest.get("rows_seen"),
+                manifest.get("rows_off_brand"),
             ],
         )
         # The bookmark moves only with the data it describes, inside this transaction.

@@ -34,14 +34,18 @@ def test_refresh_fills_raw_ops_and_every_mart(refreshed) -> None:
     assert scalar(wh, "select count(*) from raw.crm_events") > 0
     for mart in MARTS:
         assert scalar(wh, f"select count(*) from marts.{mart}") > 0, mart
-    # extracted = loaded + quarantined + duplicates, per batch
-    for source, extracted, dup, rin, passed, quarantined, ins, upd, unch in rows(
+    # read = loaded + quarantined + duplicates + off-brand, per batch, in the table
+    batches = rows(
         wh,
         """
             select source, rows_extracted, rows_duplicate, rows_in, rows_passed,
-                   rows_quarantined, rows_inserted, rows_updated, rows_unchanged
+                   rows_quarantined, rows_inserted, rows_updated, rows_unchanged,
+                   rows_seen, rows_off_brand
             from ops.validation_runs""",
-    ):
+    )
+    assert batches and any(off for *_, off in batches), "no batch counted an off-brand row"
+    for source, extracted, dup, rin, passed, quarantined, ins, upd, unch, seen, off in batches:
+        assert seen == extracted + off, source
         assert rin == passed + quarantined, source
         assert extracted == rin + dup, source
         assert passed == ins + upd + unch, source

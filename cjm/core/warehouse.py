@@ -93,6 +93,11 @@ create table if not exists ops.validation_runs (
     loaded_at        timestamptz,
     primary key (run_id, source)
 );
+-- What the extractor read before the brand filter and how many of those named no
+-- configured brand, so a batch reconciles where users look:
+-- rows_seen = rows_extracted + rows_off_brand.
+alter table ops.validation_runs add column if not exists rows_seen bigint;
+alter table ops.validation_runs add column if not exists rows_off_brand bigint;
 
 create table if not exists ops.source_state (
     source     varchar primary key,

@@ -85,7 +85,8 @@ def run_refresh(
                 "off_brand": m["rows_off_brand"],
             }
             extracted.append(name)
-            say("extract", f"{name}: {m['rows_extracted']} rows")
+            off = f", {m['rows_off_brand']} off-brand" if m["rows_off_brand"] else ""
+            say("extract", f"{name}: {m['rows_extracted']} rows{off}")
         except Exception as exc:
             report.failures[name] = f"extract failed: {exc}"
             say("extract", f"{name}: FAILED: {exc}")
