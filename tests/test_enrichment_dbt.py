@@ -133,6 +133,13 @@ def test_incremental_scoring_and_seed_edits(project: Path, warehouse: Path) -> N
     assert third["m1"][0] == "positive"
     assert "вжух" in third["m1"][1]
     assert third["m2"][1] != ["kept"]
+    # three runs, two of them incremental: no staging table of the Python model is left
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        leaked = con.execute(
+            "select table_schema || '.' || table_name from information_schema.tables "
+            "where table_name like '%dbt_tmp%'"
+        ).fetchall()
+    assert leaked == []
     assert len({row[2] for row in third.values()}) == 1
     assert third["m1"][2] != first["m1"][2]
 
