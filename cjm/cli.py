@@ -20,6 +20,7 @@ from cjm.refresh import settings
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILED = 1
+EXIT_LOCKED = 3  # another refresh held the warehouse for longer than --wait
 DEMO_CONFIG = shipped_config("demo.yml")
 
 
@@ -83,8 +84,15 @@ def _run(args: argparse.Namespace, config_path: str, **kwargs: object) -> int:
     def on_step(step: str, msg: str) -> None:
         print(f"[{step}] {msg}", flush=True)
 
+    from cjm.refresh.lock import RunLocked
+
     try:
-        report = run_refresh(config_path, args.warehouse, on_step=on_step, **kwargs)
+        report = run_refresh(
+            config_path, args.warehouse, on_step=on_step, lock_wait=args.wait, **kwargs
+        )
+    except RunLocked as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_LOCKED
     except ConfigError as exc:
         print(f"{exc.path}: {'; '.join(exc.errors)}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -237,6 +245,14 @@ def build_parser() -> argparse.ArgumentParser:
         # Accept the global options after the command too (`cjm run --config x`).
         p.add_argument("--config", dest="sub_config", default=None, help=argparse.SUPPRESS)
         p.add_argument("--warehouse", dest="sub_warehouse", default=None, help=argparse.SUPPRESS)
+        if name in ("run", "demo"):
+            p.add_argument(
+                "--wait",
+                type=float,
+                default=None,
+                help="seconds to wait for another refresh of the warehouse to finish "
+                "(default 600, env CJM_RUN_LOCK_WAIT); then exit 3",
+            )
         if name == "bench":
             p.add_argument(
                 "suite",

@@ -59,6 +59,12 @@ def demo_sources_dir(warehouse: Path) -> Path:
     return Path(warehouse).resolve().parent / "demo_sources"
 
 
+def run_lock_file(warehouse: Path) -> Path:
+    """The lock `cjm run` holds while it refreshes the warehouse (cjm/refresh/lock.py)."""
+    path = Path(warehouse).resolve()
+    return path.with_name(path.name + ".lock")
+
+
 def demo_alerts_file(warehouse: Path) -> Path:
     """Where `cjm demo`'s local webhook receiver writes the alerts it got."""
     return Path(warehouse).resolve().parent / "demo_alerts.jsonl"

@@ -13,7 +13,9 @@ from typing import Any
 from cjm.core.config import Config, CrmApiSource, FileSource
 from cjm.core.contracts import customer_key_secret
 from cjm.core.landing import safe_run_id
+from cjm.core.warehouse import warehouse_path
 from cjm.refresh import tasks
+from cjm.refresh.lock import run_lock
 from cjm.refresh.settings import ConfigArg, config_of
 
 log = logging.getLogger("cjm")
@@ -56,16 +58,30 @@ def run_refresh(
     run_id: str | None = None,
     on_step: Callable[[str, str], None] | None = None,
     alert_step: Callable[[Config, str | None], Any] | None = _default_alerts,
+    lock_wait: float | None = None,
 ) -> RunReport:
     """extract → validate → load → dbt build → publish; a failing source fails alone.
 
-    The config is read once here and the object handed to every step."""
+    The config is read once here and the object handed to every step. One refresh per
+    warehouse at a time: a second waits up to `lock_wait` seconds (default
+    `CJM_RUN_LOCK_WAIT` or 600), then raises RunLocked."""
     config = config_of(config)
     if needs_customer_secret(config):
         customer_key_secret()  # stop before any work with one clear line
     run_id = run_id or tasks.new_run_id()
-    report = RunReport(run_id=run_id)
     say = on_step or (lambda step, msg: log.info("%s: %s", step, msg))
+    with run_lock(warehouse_path(warehouse), run_id, lock_wait, lambda m: say("lock", m)):
+        return _refresh(config, warehouse, run_id, say, alert_step)
+
+
+def _refresh(
+    config: Config,
+    warehouse: str | None,
+    run_id: str,
+    say: Callable[[str, str], None],
+    alert_step: Callable[[Config, str | None], Any] | None,
+) -> RunReport:
+    report = RunReport(run_id=run_id)
 
     def timed(step: str, fn: Callable[[], Any]) -> Any:
         started = time.perf_counter()
