@@ -4,13 +4,23 @@ BI tools never read the working warehouse: dbt rebuilds tables there, and a
 reader would see half a refresh. They read a copy that is written under a temp
 name and renamed into place; on POSIX a rename is atomic and readers that have
 the old file open keep a consistent old snapshot.
+
+The Parquet set is one directory per refresh (`.parquet.versions/<version>/`, with a
+`_manifest.json` of its tables and row counts) and `parquet` is a symlink switched to
+the new one last, in one rename: `bi/parquet/cjm.parquet` keeps working, and a reader
+that resolves `bi/parquet` once reads one refresh's files, never two. The previous
+versions stay for readers still on them (`KEEP_VERSIONS`); whatever a crashed publish
+left (temp files, a version never switched to) is removed by the next one.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import stat
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,11 +46,64 @@ def bi_paths(config: Config, warehouse: Path) -> tuple[Path, Path]:
     return duck, parquet
 
 
+KEEP_VERSIONS = 3  # Parquet sets kept: the current one and two before it
+
+
+def _versions_dir(parquet_dir: Path) -> Path:
+    return parquet_dir.with_name(f".{parquet_dir.name}.versions")
+
+
+def _current_version(parquet_dir: Path) -> str | None:
+    return os.readlink(parquet_dir).rsplit("/", 1)[-1] if parquet_dir.is_symlink() else None
+
+
+def _clean_after_crash(bi_path: Path, parquet_dir: Path) -> None:
+    """Temp files of a publish that died, and version directories never switched to."""
+    for leftover in bi_path.parent.glob(f".{bi_path.name}.*.tmp*"):
+        leftover.unlink(missing_ok=True)
+    for leftover in parquet_dir.parent.glob(f".{parquet_dir.name}.*.link"):
+        leftover.unlink(missing_ok=True)
+    versions = _versions_dir(parquet_dir)
+    current = _current_version(parquet_dir)
+    if versions.is_dir():
+        for version in versions.iterdir():
+            if version.name != current and not (version / "_manifest.json").exists():
+                shutil.rmtree(version, ignore_errors=True)
+
+
+def _switch(parquet_dir: Path, version: Path) -> None:
+    """Point `parquet_dir` at `version` in one rename (a Parquet folder published by an
+    older release becomes a kept version first)."""
+    if parquet_dir.exists() and not parquet_dir.is_symlink():
+        os.rename(parquet_dir, version.parent / f"{version.name}-before")
+    link = parquet_dir.with_name(f".{parquet_dir.name}.{os.getpid()}.link")
+    link.unlink(missing_ok=True)
+    link.symlink_to(Path(version.parent.name) / version.name)
+    os.replace(link, parquet_dir)
+
+
+def _prune(parquet_dir: Path) -> None:
+    versions = _versions_dir(parquet_dir)
+    current = _current_version(parquet_dir)
+    done = sorted(
+        v
+        for v in versions.iterdir()
+        if (v / "_manifest.json").exists() or v.name.endswith("-before")
+    )
+    for version in done[:-KEEP_VERSIONS]:
+        if version.name != current:
+            shutil.rmtree(version, ignore_errors=True)
+
+
 def publish_marts(config: Config, warehouse: Path) -> dict[str, Any]:
     started = time.perf_counter()
     bi_path, parquet_dir = bi_paths(config, warehouse)
     bi_path.parent.mkdir(parents=True, exist_ok=True)
-    parquet_dir.mkdir(parents=True, exist_ok=True)
+    parquet_dir.parent.mkdir(parents=True, exist_ok=True)
+    _clean_after_crash(bi_path, parquet_dir)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    version = _versions_dir(parquet_dir) / stamp
+    version.mkdir(parents=True)
     tmp_db = bi_path.with_name(f".{bi_path.name}.{os.getpid()}.tmp")
     tmp_db.unlink(missing_ok=True)
     con = duckdb.connect(str(tmp_db))
@@ -56,17 +119,21 @@ def publish_marts(config: Config, warehouse: Path) -> dict[str, Any]:
         for t in tables:
             con.execute(f"create table main.{t} as select * from wh.marts.{t}")
             rows[t] = con.execute(f"select count(*) from main.{t}").fetchone()[0]
-            tmp_pq = parquet_dir / f".{t}.parquet.{os.getpid()}.tmp"
-            con.execute(f"copy wh.marts.{t} to '{tmp_pq}' (format parquet, compression zstd)")
-            os.replace(tmp_pq, parquet_dir / f"{t}.parquet")
+            target = version / f"{t}.parquet"
+            con.execute(f"copy main.{t} to '{target}' (format parquet, compression zstd)")
         con.execute("detach wh")
         con.execute("checkpoint")
     finally:
         con.close()
+    manifest = {"version": stamp, "tables": rows}
+    (version / "_manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     # Read-only on disk too: BI tools must open it with read_only=True and never write.
     tmp_db.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
     os.replace(tmp_db, bi_path)
+    _switch(parquet_dir, version)
+    _prune(parquet_dir)
     return {
+        "parquet_version": stamp,
         "duckdb": str(bi_path),
         "parquet_dir": str(parquet_dir),
         "rows": rows,
