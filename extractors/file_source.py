@@ -58,10 +58,60 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+class FileProblem(Exception):
+    """A whole file cannot be read (empty, binary, undecodable, unparseable): it is
+    quarantined as one record naming the file and why, and the source's other files
+    still load."""
+
+
+_SNIFF_BYTES = 1 << 16
+
+
+def text_encoding(path: Path, configured: str) -> str:
+    """The codec to read a text file with, after checking the whole file decodes with it
+    (streamed: memory stays at one chunk whatever the file's size)."""
+    import codecs
+
+    with path.open("rb") as f:
+        head = f.read(_SNIFF_BYTES)
+        if not head:
+            raise FileProblem("empty file (0 bytes)")
+        if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            raise FileProblem(f"binary, not text (a NUL byte at offset {head.index(0)})")
+        if configured == "auto":
+            from charset_normalizer import from_bytes
+
+            best = from_bytes(head).best()
+            if best is None:
+                raise FileProblem("cannot tell its text encoding; set `encoding:` on the source")
+            encoding = best.encoding
+        else:
+            encoding = "utf-8-sig" if codecs.lookup(configured).name == "utf-8" else configured
+        decoder = codecs.getincrementaldecoder(encoding)()
+        offset, chunk = 0, head
+        while chunk:
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                bad = offset + exc.start
+                raise FileProblem(
+                    f"not valid {configured if configured != 'auto' else encoding} at byte "
+                    f"{bad} ({chunk[exc.start : exc.start + 4]!r}); set `encoding:` on the "
+                    "source (e.g. cp1251, or auto)"
+                ) from None
+            offset += len(chunk)
+            chunk = f.read(1 << 20)
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            raise FileProblem(f"ends inside a character (not valid {encoding})") from None
+    return encoding
+
+
 def _read_csv(
-    path: Path, delimiter: str, label: str
+    path: Path, delimiter: str, label: str, encoding: str = "utf-8-sig"
 ) -> tuple[list[str], Iterator[tuple[str, dict]]]:
-    f = path.open(encoding="utf-8-sig", newline="")
+    f = path.open(encoding=encoding, newline="")
     reader = csv.reader(f, delimiter=delimiter)
     try:
         header = [h.strip() for h in next(reader)]
@@ -86,9 +136,11 @@ def _read_csv(
     return header, rows()
 
 
-def _read_jsonl(path: Path, label: str) -> tuple[list[str] | None, Iterator[tuple[str, dict]]]:
+def _read_jsonl(
+    path: Path, label: str, encoding: str = "utf-8-sig"
+) -> tuple[list[str] | None, Iterator[tuple[str, dict]]]:
     def rows() -> Iterator[tuple[str, dict]]:
-        with path.open(encoding="utf-8-sig") as f:
+        with path.open(encoding=encoding) as f:
             for n, line in enumerate(f, start=1):
                 if not line.strip():
                     continue
@@ -113,7 +165,7 @@ def _read_parquet(path: Path, label: str) -> tuple[list[str], Iterator[tuple[str
     try:
         table = pq.read_table(path)
     except Exception as exc:
-        raise ExtractError(f"{label}: not a readable Parquet file ({exc})") from None
+        raise FileProblem(f"not a readable Parquet file ({exc})") from None
 
     def rows() -> Iterator[tuple[str, dict]]:
         for batch in table.to_batches(max_chunksize=50_000):
@@ -125,14 +177,25 @@ def _read_parquet(path: Path, label: str) -> tuple[list[str], Iterator[tuple[str
     return table.column_names, rows()
 
 
+def _file_problem(label: str, why: str) -> dict[str, Any]:
+    """The one record that stands for a file nothing could be read from."""
+    return {ROW_COLUMN: label, "attributes": {"file": label}, ERRORS_COLUMN: [f"file: {why}"]}
+
+
 def _drafts(src: FileSource, path: Path, label: str) -> Iterator[dict[str, Any]]:
     fmt = file_format(path, src.format)
-    if fmt == "csv":
-        header, rows = _read_csv(path, src.csv_delimiter, label)
-    elif fmt == "jsonl":
-        header, rows = _read_jsonl(path, label)
-    else:
-        header, rows = _read_parquet(path, label)
+    try:
+        if fmt == "parquet":
+            header, rows = _read_parquet(path, label)
+        else:
+            encoding = text_encoding(path, src.encoding)
+            if fmt == "csv":
+                header, rows = _read_csv(path, src.csv_delimiter, label, encoding)
+            else:
+                header, rows = _read_jsonl(path, label, encoding)
+    except FileProblem as exc:
+        yield _file_problem(label, str(exc))
+        return
     if header is not None:
         missing = [
             f"{col!r} (mapped to {field})"

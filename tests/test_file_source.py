@@ -186,3 +186,92 @@ def test_timestamps_without_a_format(raw: str, expected: datetime | None) -> Non
     got, err = parse_timestamp(raw, None, ZoneInfo("UTC"))
     assert got == expected
     assert (err is None) == (expected is not None)
+
+
+# ------------------------------------------------------------- encodings and bad files
+CP1251_TEXT = "id,body,date,who\n1,Финли не отвечает,03.09.2026 10:00,иван\n"
+# long enough for a detector to tell cp1251 from its neighbours (a few words are not)
+CP1251_EXPORT = "id,body,date,who\n" + "".join(
+    f"{i},Финли опять не отвечает на звонки и поддержка молчит третий день,03.09.2026 10:00,иван\n"
+    for i in range(1, 21)
+)
+
+
+def _two_files(tmp_path: Path, bad: bytes) -> None:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a_bad.csv").write_bytes(bad)
+    (tmp_path / "in" / "b_good.csv").write_text(
+        "id,body,date,who\n2,Finly works,03.09.2026 11:00,bob\n", encoding="utf-8"
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (CP1251_TEXT.encode("cp1251"), "file: not valid utf-8 at byte 19"),
+        (b"", "file: empty file (0 bytes)"),
+        (b"PK\x03\x04\x00\x00binary", "file: binary, not text (a NUL byte at offset 4)"),
+    ],
+    ids=["cp1251-as-utf8", "empty", "binary"],
+)
+def test_a_file_that_cannot_be_read_is_one_quarantined_record(
+    tmp_path: Path, content: bytes, reason: str
+) -> None:
+    _two_files(tmp_path, content)
+    result = run(tmp_path, MENTION_CSV)
+    by_row = {r["_row"]: r for r in rows(result)}
+    assert set(by_row) == {"in/a_bad.csv", "in/b_good.csv:2"}  # the good file still loads
+    bad = by_row["in/a_bad.csv"]
+    assert bad["_errors"].startswith(reason), bad["_errors"]
+    assert json.loads(bad["attributes"]) == {"file": "in/a_bad.csv"}
+    assert by_row["in/b_good.csv:2"]["_errors"] is None
+    # both files are marked seen: the bad one is read again once its content changes
+    assert set(json.loads(result.cursor)["files"]) == {"in/a_bad.csv", "in/b_good.csv"}
+
+
+@pytest.mark.parametrize("encoding", ["cp1251", "auto"])
+def test_encoding_option_reads_a_legacy_file(tmp_path: Path, encoding: str) -> None:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.csv").write_bytes(CP1251_EXPORT.encode("cp1251"))
+    got = rows(run(tmp_path, {**MENTION_CSV, "encoding": encoding}))
+    assert len(got) == 20 and all(r["_errors"] is None for r in got)
+    assert got[0]["text"].startswith("Финли опять") and got[0]["author"] == "иван"
+
+
+def test_utf8_with_bom_reads_clean_headers(tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.csv").write_bytes(
+        "\ufeffid,body,date,who\n1,Finly,03.09.2026 10:00,a\n".encode()
+    )
+    (r,) = rows(run(tmp_path, MENTION_CSV))
+    assert r["native_id"] == "1" and r["_errors"] is None
+
+
+def test_an_unknown_encoding_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"sources\[0\]\.encoding: unknown encoding 'utf-9'"):
+        parse_config(
+            {"brands": BRANDS, "sources": [{**MENTION_CSV, "encoding": "utf-9"}]},
+            base_dir=tmp_path,
+        )
+
+
+def test_an_undecodable_file_lands_in_quarantine_and_its_neighbours_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import duckdb
+
+    from cjm.refresh import tasks
+
+    _two_files(tmp_path, CP1251_TEXT.encode("cp1251"))
+    config = parse_config({"brands": BRANDS, "sources": [MENTION_CSV]}, base_dir=tmp_path)
+    warehouse = str(tmp_path / "warehouse.duckdb")
+    monkeypatch.setenv("CJM_LANDING", str(tmp_path / "landing"))
+    tasks.extract("csv", "run-1", config, warehouse)
+    validated = tasks.validate("csv", "run-1", config, warehouse)
+    assert (validated["rows_passed"], validated["rows_quarantined"]) == (1, 1)
+    assert tasks.load("run-1", config, warehouse)["failed"] == {}
+    with duckdb.connect(warehouse, read_only=True) as con:
+        (reason, row_ref) = con.execute("select reason, row_ref from ops.quarantine").fetchone()
+        loaded = con.execute("select native_id from raw.mentions").fetchall()
+    assert "file: not valid utf-8 at byte 19" in reason and row_ref == "in/a_bad.csv"
+    assert loaded == [("2",)]

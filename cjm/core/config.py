@@ -359,6 +359,24 @@ class FileSource(SourceBase):
     timezone: str = "UTC"
     channel: str | None = None
     csv_delimiter: str = ","
+    # Text files (csv, jsonl): a Python codec name (utf-8, the default, also reads a BOM;
+    # cp1251, koi8-r, latin-1 ...) or `auto` (detected per file by charset-normalizer).
+    encoding: str = "utf-8"
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, v: str) -> str:
+        import codecs
+
+        if v == "auto":
+            return v
+        try:
+            codecs.lookup(v)
+        except LookupError:
+            raise ValueError(
+                f"unknown encoding {v!r} (a codec name such as utf-8, cp1251, koi8-r, or auto)"
+            ) from None
+        return v
 
     @model_validator(mode="after")
     def _known_fields(self) -> FileSource:
