@@ -310,9 +310,6 @@ class Shaper:
             errors.append(f"amount: {err}")
         for fld in ("native_id", "customer_key"):
             draft[fld] = as_id(draft.get(fld))
-        for fld in ("event_type", "channel", "touchpoint", "campaign", "message"):
-            if isinstance(draft.get(fld), Mapping | list):
-                draft[fld] = json.dumps(draft[fld], ensure_ascii=False, sort_keys=True)
         draft["brand"] = canonical_brand(self.brands, draft.get("brand"))
         draft[ERRORS_COLUMN] = errors
         if self.src.cursor_field:

@@ -71,6 +71,52 @@ def _json(value: dict[str, Any] | None) -> str | None:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 
 
+# The contract's string fields per entity; ids may also arrive as JSON numbers.
+STRING_FIELDS = {
+    "mention": ("native_id", "url", "author", "title", "text", "brand", "channel", "language"),
+    "crm_event": (
+        "native_id", "customer_key", "brand", "event_type", "channel", "touchpoint",
+        "campaign", "message",
+    ),
+}  # fmt: skip
+NUMBER_OK = frozenset({"native_id", "customer_key"})
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, Mapping):
+        return "object"
+    if isinstance(value, list | tuple):
+        return "array"
+    return type(value).__name__
+
+
+def check_types(draft: dict[str, Any], entity: str) -> None:
+    """A value of the wrong JSON kind is an error on its record (quarantined with
+    `field: expected string, got object`), never stringified into the warehouse."""
+    for name in STRING_FIELDS[entity]:
+        value = draft.get(name)
+        if value is None or isinstance(value, str):
+            continue
+        if name in NUMBER_OK and _kind(value) == "number":
+            continue
+        if isinstance(value, float) and math.isnan(value):
+            continue  # an empty cell, read by pandas/Parquet as NaN
+        draft.setdefault(ERRORS_COLUMN, [])
+        draft[ERRORS_COLUMN] = [
+            *draft[ERRORS_COLUMN],
+            f"{name}: expected string, got {_kind(value)}",
+        ]
+        if name != "customer_key":  # a customer id is stored only as its keyed hash
+            attributes = dict(draft.get("attributes") or {})
+            attributes.setdefault(f"{name}_raw", value)  # nothing lost: it travels here
+            draft["attributes"] = attributes
+        draft[name] = None
+
+
 def _errors(draft: dict[str, Any]) -> str | None:
     errs = draft.get(ERRORS_COLUMN) or []
     return "; ".join(errs) if errs else None
@@ -88,6 +134,7 @@ def finish_mentions(
     seen = off_brand = 0
     for d in drafts:
         seen += 1
+        check_types(d, "mention")
         text = clean_str(d.get("text"))
         title = clean_str(d.get("title"))
         brand = clean_str(d.get("brand"))
@@ -143,6 +190,7 @@ def finish_crm_events(
     seen = 0
     for d in drafts:
         seen += 1
+        check_types(d, "crm_event")
         native_id = clean_str(d.get("native_id"))
         raw_customer = clean_str(d.get("customer_key"))
         columns["event_id"].append(stable_id(src.name, native_id) if native_id else None)
@@ -175,10 +223,13 @@ def utc(dt: datetime) -> datetime:
 # ---------------------------------------------------------------- record shaping
 # What every source does to a draft before finish_*: one rule each, so a CSV export and
 # the CRM API shape the same record the same way.
-def as_id(value: Any) -> str | None:
-    """An id as a string: 123.0 (a number column read as float) → "123"."""
-    if value is None or isinstance(value, str):
+def as_id(value: Any) -> Any:
+    """An id as a string: 123.0 (a number column read as float) → "123". Anything but a
+    number is left as it is, for `check_types` to reject (a list is not an id)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
         return value
+    if isinstance(value, float) and math.isnan(value):
+        return None  # an empty cell of a numeric column
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)

@@ -275,3 +275,36 @@ def test_an_undecodable_file_lands_in_quarantine_and_its_neighbours_load(
         loaded = con.execute("select native_id from raw.mentions").fetchall()
     assert "file: not valid utf-8 at byte 19" in reason and row_ref == "in/a_bad.csv"
     assert loaded == [("2",)]
+
+
+def test_json_values_of_the_wrong_kind_are_quarantined_not_stringified(tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    lines = [
+        {"id": "j1", "body": {"nested": "Finly"}, "date": "2026-09-03T10:00:00Z"},
+        {"id": ["j7a", "j7b"], "body": "Finly list id", "date": "2026-09-03T10:00:00Z"},
+        {"id": "j3", "body": True, "date": "2026-09-03T10:00:00Z"},
+        {"id": "j4", "body": 12345, "date": "2026-09-03T10:00:00Z"},
+        {"id": 5, "body": "Finly numeric id is fine", "date": "2026-09-03T10:00:00Z"},
+    ]
+    (tmp_path / "in" / "a.jsonl").write_text(
+        "\n".join(json.dumps(x) for x in lines), encoding="utf-8"
+    )
+    source = {
+        "name": "j",
+        "type": "file",
+        "entity": "mention",
+        "path": "in/*.jsonl",
+        "columns": {"native_id": "id", "text": "body", "published_at": "date"},
+    }
+    result = run(tmp_path, source)
+    by_row = {r["_row"]: r for r in rows(result)}
+    assert result.rows_off_brand == 0  # a numeric body is an error, not "no brand"
+    assert by_row["in/a.jsonl:1"]["_errors"] == "text: expected string, got object"
+    assert json.loads(by_row["in/a.jsonl:1"]["attributes"])["text_raw"] == {"nested": "Finly"}
+    assert by_row["in/a.jsonl:2"]["_errors"] == "native_id: expected string, got array"
+    assert by_row["in/a.jsonl:3"]["_errors"] == "text: expected string, got boolean"
+    assert by_row["in/a.jsonl:4"]["_errors"] == "text: expected string, got number"
+    assert by_row["in/a.jsonl:5"]["_errors"] is None and by_row["in/a.jsonl:5"]["native_id"] == "5"
+    assert all(
+        r["text"] is None for k, r in by_row.items() if k != "in/a.jsonl:5" and k != "in/a.jsonl:2"
+    )
