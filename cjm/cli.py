@@ -55,6 +55,13 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         for err in exc.errors:
             print(f"{exc.path}: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    errors, warnings = settings.environment_problems(config)
+    for line in errors:
+        print(f"{args.config}: {line}", file=sys.stderr)
+    for line in warnings:
+        print(f"{args.config}: warning: {line}", file=sys.stderr)
+    if errors:
+        return EXIT_BAD_INPUT
     print(
         f"{args.config}: OK — {len(config.brands)} brand(s), {len(config.sources)} source(s), "
         f"stages {' → '.join(config.stages.order)}"

@@ -242,6 +242,8 @@ def extract(ctx: ExtractContext) -> Extracted:
     assert isinstance(src, FileSource)
     pattern = str(ctx.config.resolve(src.path))
     paths = sorted(Path(p) for p in glob.glob(pattern, recursive=True) if Path(p).is_file())
+    if not paths and src.required:
+        raise ExtractError(f"source {src.name!r}: no file matches {pattern} (required: true)")
     seen: dict[str, str] = json.loads(ctx.cursor)["files"] if ctx.cursor else {}
     base = Path(ctx.config.base_dir).resolve()
     todo: list[tuple[Path, str, str]] = []
@@ -268,6 +270,6 @@ def extract(ctx: ExtractContext) -> Extracted:
     finish = finish_mentions if src.entity == "mention" else finish_crm_events
     out = finish(drafts(), ctx, cursor=cursor)
     if not paths:
-        out.notes.append(f"no file matches {pattern}")
+        out.notes.append(f"WARNING: no file matches {pattern}")
     out.notes.append(f"{len(todo)} new or changed file(s) of {len(paths)}")
     return out

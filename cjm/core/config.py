@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from cjm.core.secrets import env_name_problem, literal_secret_errors
 from cjm.core.sources import register_source_type, source_models, source_types
 
 DEFAULT_CONFIG = "config/cjm.yml"
@@ -105,6 +106,14 @@ class SecretRef(_Model):
     airflow_conn: str | None = None
     header: str | None = None  # header name for API-key style auth, e.g. X-Api-Key
     header_env: str | None = None
+
+    @field_validator("bearer_env", "header_env")
+    @classmethod
+    def _a_name_not_a_secret(cls, v: str | None) -> str | None:
+        problem = env_name_problem(v) if v else None
+        if problem:  # the value itself is never repeated: it may be the secret
+            raise ValueError(f"{problem} (give the variable's name, e.g. CRM_TOKEN)")
+        return v
 
     @model_validator(mode="after")
     def _one_reference(self) -> SecretRef:
@@ -359,6 +368,9 @@ class FileSource(SourceBase):
     timezone: str = "UTC"
     channel: str | None = None
     csv_delimiter: str = ","
+    # A glob that matches nothing is a warning at check-config and an empty run; with
+    # `required: true` it is an error (a missing export fails the source).
+    required: bool = False
     # Text files (csv, jsonl): a Python codec name (utf-8, the default, also reads a BOM;
     # cp1251, koi8-r, latin-1 ...) or `auto` (detected per file by charset-normalizer).
     encoding: str = "utf-8"
@@ -793,6 +805,9 @@ def load_config(path: str | Path | None = None) -> Config:
         raise ConfigError(
             path, [f"not valid YAML at {where}: {getattr(exc, 'problem', exc)}"]
         ) from None
+    secrets = literal_secret_errors(data)  # before ${VAR} expansion: references pass
+    if secrets:
+        raise ConfigError(path, secrets)
     return parse_config(expand_env(data), path, base_dir=config_base_dir(path))
 
 

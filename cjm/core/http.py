@@ -33,6 +33,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import requests
 
 from cjm import __version__
+from cjm.core.secrets import SECRET_PARAM
 
 if TYPE_CHECKING:
     from cjm.core.config import SecretRef
@@ -49,9 +50,7 @@ REPO_URL = "https://github.com/cjm-warehouse/cjm-warehouse"  # placeholder until
 USER_AGENT = f"cjm-warehouse/{__version__} (+{REPO_URL})"
 
 # Query parameters whose values are credentials in the wild (?api_key=..., ?token=...).
-_SECRET_PARAM = re.compile(
-    r"(token|key|secret|password|passwd|pwd|signature|sig|auth|session|credential)", re.I
-)
+_SECRET_PARAM = SECRET_PARAM
 _TRANSIENT_ERRORS = (
     requests.exceptions.ConnectionError,
     requests.exceptions.Timeout,

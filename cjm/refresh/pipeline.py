@@ -10,13 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cjm.core.config import Config, CrmApiSource, FileSource
+from cjm.core.config import Config, ConfigError, CrmApiSource, FileSource
 from cjm.core.contracts import customer_key_secret
 from cjm.core.landing import safe_run_id
 from cjm.core.warehouse import warehouse_path
 from cjm.refresh import tasks
 from cjm.refresh.lock import run_lock
-from cjm.refresh.settings import ConfigArg, config_of
+from cjm.refresh.settings import ConfigArg, config_of, unwritable
 
 log = logging.getLogger("cjm")
 
@@ -70,6 +70,9 @@ def run_refresh(
         customer_key_secret()  # stop before any work with one clear line
     run_id = run_id or tasks.new_run_id()
     say = on_step or (lambda step, msg: log.info("%s: %s", step, msg))
+    problem = unwritable(tasks.landing_root(config, warehouse))
+    if problem:  # one line before any work, not a traceback from the first extract
+        raise ConfigError("paths.landing", [problem])
     with run_lock(warehouse_path(warehouse), run_id, lock_wait, lambda m: say("lock", m)):
         return _refresh(config, warehouse, run_id, say, alert_step)
 

@@ -27,6 +27,54 @@ def load(path: str | Path | None = None) -> Config:
     return config
 
 
+def environment_problems(config: Config) -> tuple[list[str], list[str]]:
+    """(errors, warnings) about what the config points at on this machine: file globs
+    that match nothing, folders a run could not write, secrets' environment variables
+    that are not set. Each line starts with its YAML path."""
+    import glob
+    import os
+
+    from cjm.core.config import FileSource
+
+    errors: list[str] = []
+    warnings: list[str] = []
+    for i, src in enumerate(config.sources):
+        if isinstance(src, FileSource) and src.enabled:
+            pattern = str(config.resolve(src.path))
+            if not any(Path(p).is_file() for p in glob.glob(pattern, recursive=True)):
+                line = f"sources[{i}].path: no file matches {pattern}"
+                (errors if src.required else warnings).append(
+                    line + (" (required: true)" if src.required else "; the source loads nothing")
+                )
+        auth = getattr(src, "auth", None)
+        for key in ("bearer_env", "header_env"):
+            name = getattr(auth, key, None) if auth else None
+            if name and name not in os.environ:
+                warnings.append(
+                    f"sources[{i}].auth.{key}: {name} is not set here; the source fails at "
+                    "run time until it is"
+                )
+    if config.paths.landing:
+        problem = unwritable(config.resolve(config.paths.landing))
+        if problem:
+            errors.append(f"paths.landing: {problem}")
+    return errors, warnings
+
+
+def unwritable(folder: Path) -> str | None:
+    """Why a run could not create files under `folder` (None when it could)."""
+    import os
+
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"{existing} is not a folder, so {folder} cannot be created"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return f"{folder} cannot be created or written ({existing} is not writable)"
+    return None
+
+
 def config_of(config: ConfigArg) -> Config:
     """The loaded config a step works with: the object a caller holds, else read once."""
     return config if isinstance(config, Config) else load(config)
