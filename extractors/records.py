@@ -28,6 +28,7 @@ from cjm.core.contracts import (
     landing_schema,
     stable_id,
 )
+from cjm.core.pii import PiiPolicy
 from cjm.core.text import normalize
 from cjm.extractors.base import ExtractContext, Extracted
 
@@ -127,6 +128,7 @@ def finish_mentions(
 ) -> Extracted:
     src = ctx.source
     config = ctx.config
+    policy = PiiPolicy()  # mentions: only a broken line's raw text is redacted
     brands = [b for b in config.brands if not src.brand or b.name == src.brand]
     matcher = BrandMatcher(brands)
     default_channel = getattr(src, "channel", None) or src.type
@@ -137,6 +139,8 @@ def finish_mentions(
         check_types(d, "mention")
         text = clean_str(d.get("text"))
         title = clean_str(d.get("title"))
+        if d.get(ERRORS_COLUMN):  # bound for quarantine, not analysis: contacts redacted
+            text, title = policy.text(text), policy.text(title)
         brand = clean_str(d.get("brand"))
         attributes = dict(d.get("attributes") or {})
         if brand:
@@ -170,7 +174,7 @@ def finish_mentions(
         columns["language"].append(language_code(d.get("language")) or guess_language(both))
         columns["brand"].append(brand)
         columns["matched_keywords"].append(keywords)
-        columns["attributes"].append(_json(attributes))
+        columns["attributes"].append(_json(policy.mention_attributes(attributes)))
         columns["run_id"].append(ctx.run_id)
         columns[ROW_COLUMN].append(d.get(ROW_COLUMN))
         columns[ERRORS_COLUMN].append(_errors(d))
@@ -184,6 +188,7 @@ def finish_crm_events(
     src = ctx.source
     config = ctx.config
     secret = customer_key_secret()
+    policy = PiiPolicy(keep=config.pii.keep, hash=config.pii.hash, secret=secret)
     default_brand = src.brand or config.brands[0].name
     default_channel = getattr(src, "channel", None)
     columns: dict[str, list[Any]] = {f.name: [] for f in landing_schema("crm_event")}
@@ -205,15 +210,18 @@ def finish_crm_events(
         columns["channel"].append(clean_str(d.get("channel")) or default_channel)
         columns["touchpoint"].append(clean_str(d.get("touchpoint")))
         columns["campaign"].append(clean_str(d.get("campaign")))
-        columns["message"].append(clean_str(d.get("message")))
+        columns["message"].append(policy.text(clean_str(d.get("message"))))
         columns["occurred_at"].append(d.get("occurred_at"))
         columns["amount"].append(d.get("amount"))
-        columns["attributes"].append(_json(d.get("attributes")))
+        columns["attributes"].append(_json(policy.crm_attributes(d.get("attributes"))))
         columns["run_id"].append(ctx.run_id)
         columns[ROW_COLUMN].append(d.get(ROW_COLUMN))
         columns[ERRORS_COLUMN].append(_errors(d))
     table = pa.Table.from_pydict(columns, schema=landing_schema("crm_event"))
-    return Extracted("crm_event", table, cursor=cursor, rows_seen=seen, rows_off_brand=0)
+    out = Extracted("crm_event", table, cursor=cursor, rows_seen=seen, rows_off_brand=0)
+    if policy.summary():
+        out.notes.append(policy.summary())
+    return out
 
 
 def utc(dt: datetime) -> datetime:

@@ -35,10 +35,10 @@ def page(name: str) -> object:
     return json.loads((HTTP / name).read_text(encoding="utf-8"))
 
 
-def run(url: str, cursor: str | None = None, **source) -> Extracted:
+def run(url: str, cursor: str | None = None, pii: dict | None = None, **source) -> Extracted:
     src = {"name": "crm_live", "type": "crm_api", "url": url, "columns": COLUMNS, **FAST}
     src.update(source)
-    config = parse_config({"brands": BRANDS, "sources": [src]})
+    config = parse_config({"brands": BRANDS, "sources": [src], "pii": pii or {}})
     ctx = ExtractContext(
         config, config.sources[0], "run-1", datetime(2026, 11, 1, tzinfo=UTC), cursor
     )
@@ -84,8 +84,9 @@ def test_cursor_pagination_and_record_shaping(httpserver: HTTPServer) -> None:
     assert first["customer_key"] == hash_customer_id("anna.smirnova@example.com", b"test-secret")
     row_text = json.dumps(out.table.to_pylist(), default=str)
     assert "@example.com" not in row_text and "+7 900" not in row_text
-    assert json.loads(first["attributes"]) == {"pipeline": "retail", "updated_at": first_updated()}
+    assert first["attributes"] is None  # unmapped CRM fields are dropped by default
     assert all(r["_errors"] is None for r in got.values())
+    assert "personal data: fields dropped" in " ".join(out.notes)
     assert json.loads(out.cursor) == {"since": "2026-09-06T10:00:00Z", "ids": ["crm-1007"]}
 
 
@@ -327,3 +328,17 @@ def test_required_mapping_is_checked(httpserver: HTTPServer) -> None:
         ExtractError, match=r"map the required crm_event field\(s\) \['customer_key', 'event_type'"
     ):
         run(httpserver.url_for("/events"), columns={"native_id": "id"}, constants={})
+
+
+def test_pii_keep_and_hash_named_fields(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/crm/v3/events").respond_with_json(page("crm_cursor_3.json"))
+    out = run(
+        httpserver.url_for("/crm/v3/events"),
+        records="results",
+        pii={"keep": ["updated_at"], "hash": ["pipeline"]},
+    )
+    (row,) = out.table.to_pylist()
+    attrs = json.loads(row["attributes"])
+    assert set(attrs) == {"updated_at", "pipeline"}  # `note` and `utm` dropped
+    assert attrs["updated_at"] == "2026-09-06T10:00:00Z"
+    assert len(attrs["pipeline"]) == 32 and attrs["pipeline"] != "retail"  # keyed hash

@@ -650,6 +650,22 @@ class Paths(_Model):
     landing: str | None = None  # default: <warehouse folder>/landing
 
 
+class Pii(_Model):
+    """What of a CRM record's unmapped fields is stored (cjm/core/pii.py): nothing by
+    default; `keep` names fields stored as they are (contacts inside them redacted),
+    `hash` fields stored as a keyed hash (joinable, not reversible)."""
+
+    keep: list[str] = Field(default_factory=list)
+    hash: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> Pii:
+        both = sorted({k.lower() for k in self.keep} & {k.lower() for k in self.hash})
+        if both:
+            raise ValueError(f"{both} are both kept and hashed; name each field once")
+        return self
+
+
 class Config(_Model):
     brands: list[Brand] = Field(min_length=1)
     sources: list[Source] = Field(min_length=1)
@@ -658,6 +674,7 @@ class Config(_Model):
     alerts: Alerts = Field(default_factory=Alerts)
     publish: Publish = Field(default_factory=Publish)
     paths: Paths = Field(default_factory=Paths)
+    pii: Pii = Field(default_factory=Pii)
     # Where relative paths in this file are resolved from (the config's folder's parent
     # for files under config/, so `data/inbox/*.csv` means the same from any cwd).
     base_dir: str = "."

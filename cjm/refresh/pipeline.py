@@ -106,6 +106,9 @@ def _refresh(
             extracted.append(name)
             off = f", {m['rows_off_brand']} off-brand" if m["rows_off_brand"] else ""
             say("extract", f"{name}: {m['rows_extracted']} rows{off}")
+            for note in m.get("notes") or []:  # what a user should see: warnings, PII counts
+                if note.startswith(("WARNING", "personal data")):
+                    say("extract", f"{name}: {note}")
         except Exception as exc:
             report.failures[name] = f"extract failed: {exc}"
             say("extract", f"{name}: FAILED: {exc}")
