@@ -47,6 +47,7 @@ def bi_paths(config: Config, warehouse: Path) -> tuple[Path, Path]:
 
 
 KEEP_VERSIONS = 3  # Parquet sets kept: the current one and two before it
+MANIFEST = "_manifest.json"  # written last into a version: its presence means complete
 
 
 def _versions_dir(parquet_dir: Path) -> Path:
@@ -67,7 +68,7 @@ def _clean_after_crash(bi_path: Path, parquet_dir: Path) -> None:
     current = _current_version(parquet_dir)
     if versions.is_dir():
         for version in versions.iterdir():
-            if version.name != current and not (version / "_manifest.json").exists():
+            if version.name != current and not (version / MANIFEST).exists():
                 shutil.rmtree(version, ignore_errors=True)
 
 
@@ -86,9 +87,7 @@ def _prune(parquet_dir: Path) -> None:
     versions = _versions_dir(parquet_dir)
     current = _current_version(parquet_dir)
     done = sorted(
-        v
-        for v in versions.iterdir()
-        if (v / "_manifest.json").exists() or v.name.endswith("-before")
+        v for v in versions.iterdir() if (v / MANIFEST).exists() or v.name.endswith("-before")
     )
     for version in done[:-KEEP_VERSIONS]:
         if version.name != current:
@@ -126,7 +125,7 @@ def publish_marts(config: Config, warehouse: Path) -> dict[str, Any]:
     finally:
         con.close()
     manifest = {"version": stamp, "tables": rows}
-    (version / "_manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    (version / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     # Read-only on disk too: BI tools must open it with read_only=True and never write.
     tmp_db.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
     os.replace(tmp_db, bi_path)

@@ -177,6 +177,11 @@ def _read_parquet(path: Path, label: str) -> tuple[list[str], Iterator[tuple[str
     return table.column_names, rows()
 
 
+def matching_files(pattern: str) -> list[Path]:
+    """The files a source's `path` glob names (folders skipped), in a stable order."""
+    return sorted(Path(p) for p in glob.glob(pattern, recursive=True) if Path(p).is_file())
+
+
 def _file_problem(label: str, why: str) -> dict[str, Any]:
     """The one record that stands for a file nothing could be read from."""
     return {ROW_COLUMN: label, "attributes": {"file": label}, ERRORS_COLUMN: [f"file: {why}"]}
@@ -241,7 +246,7 @@ def extract(ctx: ExtractContext) -> Extracted:
     src = ctx.source
     assert isinstance(src, FileSource)
     pattern = str(ctx.config.resolve(src.path))
-    paths = sorted(Path(p) for p in glob.glob(pattern, recursive=True) if Path(p).is_file())
+    paths = matching_files(pattern)
     if not paths and src.required:
         raise ExtractError(f"source {src.name!r}: no file matches {pattern} (required: true)")
     seen: dict[str, str] = json.loads(ctx.cursor)["files"] if ctx.cursor else {}

@@ -106,11 +106,8 @@ def check_types(draft: dict[str, Any], entity: str) -> None:
             continue
         if isinstance(value, float) and math.isnan(value):
             continue  # an empty cell, read by pandas/Parquet as NaN
-        draft.setdefault(ERRORS_COLUMN, [])
-        draft[ERRORS_COLUMN] = [
-            *draft[ERRORS_COLUMN],
-            f"{name}: expected string, got {_kind(value)}",
-        ]
+        problem = f"{name}: expected string, got {_kind(value)}"
+        draft[ERRORS_COLUMN] = [*(draft.get(ERRORS_COLUMN) or []), problem]
         if name != "customer_key":  # a customer id is stored only as its keyed hash
             attributes = dict(draft.get("attributes") or {})
             attributes.setdefault(f"{name}_raw", value)  # nothing lost: it travels here
@@ -219,8 +216,9 @@ def finish_crm_events(
         columns[ERRORS_COLUMN].append(_errors(d))
     table = pa.Table.from_pydict(columns, schema=landing_schema("crm_event"))
     out = Extracted("crm_event", table, cursor=cursor, rows_seen=seen, rows_off_brand=0)
-    if policy.summary():
-        out.notes.append(policy.summary())
+    summary = policy.summary()
+    if summary:
+        out.notes.append(summary)
     return out
 
 

@@ -26,7 +26,7 @@ from pydantic import (
     model_validator,
 )
 
-from cjm.core.secrets import env_name_problem, literal_secret_errors
+from cjm.core.secrets import ENV_REF, env_name_problem, literal_secret_errors
 from cjm.core.sources import register_source_type, source_models, source_types
 
 DEFAULT_CONFIG = "config/cjm.yml"
@@ -775,9 +775,6 @@ def config_base_dir(path: Path) -> Path:
     return parent.parent if parent.name == "config" else parent
 
 
-_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-
-
 def expand_env(data: Any) -> Any:
     """Replace ``${VAR}`` and ``${VAR:-default}`` in every string of the parsed YAML.
 
@@ -789,7 +786,7 @@ def expand_env(data: Any) -> Any:
     never expanded values.
     """
     if isinstance(data, str):
-        return _ENV_REF.sub(
+        return ENV_REF.sub(
             lambda m: os.environ.get(
                 m.group(1), m.group(2) if m.group(2) is not None else m.group(0)
             ),

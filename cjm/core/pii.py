@@ -12,13 +12,13 @@ data never travels.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from cjm.core.contracts import hash_customer_id
 
 EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}")
 # International and Russian forms: +7 999 123-45-67, 8 (999) 123 45 67, +1-202-555-0143,
@@ -65,8 +65,7 @@ class PiiPolicy:
         for key, value in (attributes or {}).items():
             name = key.lower()
             if name in self.hash and value not in (None, ""):
-                digest = hmac.new(self.secret, str(value).strip().lower().encode(), hashlib.sha256)
-                out[key] = digest.hexdigest()[:32]
+                out[key] = hash_customer_id(str(value), self.secret)  # the same keyed hash
                 self.counts["fields_hashed"] += 1
             elif name in self.keep or key == RAW_KEY:
                 out[key] = _redact_value(value, self.counts)

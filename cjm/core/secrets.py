@@ -24,7 +24,8 @@ TOKEN_SHAPE = re.compile(
     r"|^eyJ[A-Za-z0-9_-]{10,}|^(?=.*[a-z])(?=.*[A-Z])(?=.*\d)[A-Za-z0-9_\-]{32,}$",
     re.I,
 )
-_REFERENCE = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*(:-[^}]*)?\}$")
+# `${VAR}` or `${VAR:-default}`: what `cjm.core.config.expand_env` replaces.
+ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
 def env_name_problem(value: str) -> str | None:
@@ -55,14 +56,14 @@ def literal_secret_errors(raw: Any) -> list[str]:
                     "reference (auth: {bearer_env: NAME} or {airflow_conn: id})"
                 )
             for name, value in parse_qsl(parts.query, keep_blank_values=True):
-                if SECRET_PARAM.search(name) and value and not _REFERENCE.match(value):
+                if SECRET_PARAM.search(name) and value and not ENV_REF.fullmatch(value):
                     errors.append(
                         f"sources[{i}].{key}: query parameter {name!r} holds a literal "
                         f"credential; write it as ${{VAR}} (an environment variable)"
                     )
         params = src.get("params")
         for name, value in params.items() if isinstance(params, dict) else []:
-            literal = isinstance(value, str) and value and not _REFERENCE.match(value)
+            literal = isinstance(value, str) and value and not ENV_REF.fullmatch(value)
             if SECRET_PARAM.search(str(name)) and literal:
                 errors.append(
                     f"sources[{i}].params.{name}: a literal credential; write it as "

@@ -31,17 +31,17 @@ def environment_problems(config: Config) -> tuple[list[str], list[str]]:
     """(errors, warnings) about what the config points at on this machine: file globs
     that match nothing, folders a run could not write, secrets' environment variables
     that are not set. Each line starts with its YAML path."""
-    import glob
     import os
 
     from cjm.core.config import FileSource
+    from cjm.extractors.file_source import matching_files
 
     errors: list[str] = []
     warnings: list[str] = []
     for i, src in enumerate(config.sources):
         if isinstance(src, FileSource) and src.enabled:
             pattern = str(config.resolve(src.path))
-            if not any(Path(p).is_file() for p in glob.glob(pattern, recursive=True)):
+            if not matching_files(pattern):
                 line = f"sources[{i}].path: no file matches {pattern}"
                 (errors if src.required else warnings).append(
                     line + (" (required: true)" if src.required else "; the source loads nothing")
