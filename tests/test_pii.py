@@ -112,3 +112,18 @@ def test_planted_contacts_are_stored_nowhere(tmp_path: Path) -> None:
     # what is kept is still there, and the broken lines still reached quarantine
     assert "gold" in text and "<phone>" in text
     assert "line has" in _everything(warehouse)
+
+
+def test_the_bench_measures_the_policy_on_records_it_really_touches() -> None:
+    """`cjm bench` prices the policy on records with contacts in them: the counts prove
+    the policy did its work on every record, and nothing planted left the shaping step."""
+    from cjm.bench.pii import bench_pii, crm_drafts
+
+    n = 2_000
+    result = bench_pii(n)
+    assert result["touched"]["fields_hashed"] == 2 * n  # e-mail and phone of every record
+    assert result["touched"]["fields_dropped"] == 2 * n  # full name and passport
+    assert result["touched"]["values_redacted"] > n / 4  # contacts inside notes and messages
+    assert result["policy_s"] > 0 and result["shaping_s"] > 0
+    assert result["rows_out"] == n
+    assert "@" in crm_drafts(1)[0]["attributes"]["email"]  # the planted data is what it says

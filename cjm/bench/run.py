@@ -210,6 +210,8 @@ def summary_table(results: dict[str, Any]) -> Any:
         ("load", "identical re-load / plain CTAS", _get(r, "load", "again_vs_plain")),
         ("load", "rows/s (upsert)", _get(r, "load", "rows_per_s_first")),
         ("validation", "GX / same checks in SQL", _get(r, "validation", "gx_vs_sql")),
+        ("personal data", "policy s per 10^6 CRM records", _get(r, "pii", "policy_s_per_million")),
+        ("personal data", "policy / CRM record shaping", _get(r, "pii", "policy_share_of_shaping")),
         ("sources", "rss records/s", _get(r, "sources", "rss", "records_per_s")),
         ("sources", "crm_api records/s", _get(r, "sources", "crm_api", "records_per_s")),
     ]
@@ -248,6 +250,7 @@ def run_bench(
         work = Path(tmp)
         from cjm.bench.alerts import run_spike_bench
         from cjm.bench.enrichment import run_enrichment_bench
+        from cjm.bench.pii import bench_pii
         from cjm.bench.sources import bench_sources
 
         results = {
@@ -255,6 +258,7 @@ def run_bench(
             "refresh": bench_refresh(config_path, work, demo),
             "load": bench_load(rows, work),
             "validation": bench_validation(rows),
+            "pii": bench_pii(rows),
             "sources": bench_sources(),
             "enrichment": run_enrichment_bench(),
             "spikes": run_spike_bench(seeds=sections_seeds),
