@@ -108,6 +108,8 @@ def _run(args: argparse.Namespace, config_path: str, **kwargs: object) -> int:
         return EXIT_BAD_INPUT
     steps = ", ".join(f"{k} {v:.2f} s" for k, v in report.steps.items())
     print(f"run {report.run_id}: {steps}")
+    for name, why in report.degraded.items():  # loaded, not failed: the exit code stays
+        print(f"DEGRADED {name}: {why}", file=sys.stderr)
     for name, why in report.failures.items():
         print(f"FAILED {name}: {why}", file=sys.stderr)
     return 0 if report.ok else EXIT_FAILED

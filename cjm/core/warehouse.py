@@ -98,6 +98,9 @@ create table if not exists ops.validation_runs (
 -- rows_seen = rows_extracted + rows_off_brand.
 alter table ops.validation_runs add column if not exists rows_seen bigint;
 alter table ops.validation_runs add column if not exists rows_off_brand bigint;
+-- Why the batch may be incomplete (a feed that was not well-formed: its entries are
+-- fetched again next run); null when the source read whole.
+alter table ops.validation_runs add column if not exists degraded varchar;
 
 create table if not exists ops.source_state (
     source     varchar primary key,

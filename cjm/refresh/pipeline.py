@@ -27,6 +27,8 @@ class RunReport:
     steps: dict[str, float] = field(default_factory=dict)  # step → seconds
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)
     failures: dict[str, str] = field(default_factory=dict)  # source/step → one line
+    # sources read only in part (a malformed feed) → why; loaded, and re-read next run
+    degraded: dict[str, str] = field(default_factory=dict)
     dbt: dict[str, Any] = field(default_factory=dict)
     published: dict[str, Any] = field(default_factory=dict)
     alerts: dict[str, Any] = field(default_factory=dict)
@@ -109,6 +111,9 @@ def _refresh(
             for note in m.get("notes") or []:  # what a user should see: warnings, PII counts
                 if note.startswith(("WARNING", "personal data")):
                     say("extract", f"{name}: {note}")
+            if m.get("degraded"):
+                report.degraded[name] = m["degraded"]
+                say("extract", f"{name}: DEGRADED: {m['degraded']}")
         except Exception as exc:
             report.failures[name] = f"extract failed: {exc}"
             say("extract", f"{name}: FAILED: {exc}")

@@ -84,6 +84,7 @@ def extract(
         "cursor_before": cursor,
         "cursor": result.cursor,
         "notes": result.notes,
+        "degraded": result.degraded,
         "extract_seconds": round(time.perf_counter() - started, 3),
     }
     landing.write_manifest("extract.manifest", manifest)
@@ -197,7 +198,8 @@ def load(run_id: str, config: ConfigArg = None, warehouse: str | None = None) ->
             if manifest is None:
                 report["failed"][source.name] = "no validated batch (extract or validate failed)"
                 continue
-            if manifest["rows_extracted"] == 0 and manifest["cursor"] == manifest["cursor_before"]:
+            nothing_new = manifest["rows_extracted"] == 0 and not manifest.get("degraded")
+            if nothing_new and manifest["cursor"] == manifest["cursor_before"]:
                 report["batches"][source.name] = {"skipped": "nothing new"}
                 continue
             try:
