@@ -13,7 +13,7 @@ from typing import Any
 from cjm.core.config import Config, ConfigError, CrmApiSource, FileSource
 from cjm.core.contracts import customer_key_secret
 from cjm.core.landing import safe_run_id
-from cjm.core.warehouse import warehouse_path
+from cjm.core.warehouse import WarehouseBusy, warehouse_path
 from cjm.refresh import tasks
 from cjm.refresh.lock import run_lock
 from cjm.refresh.settings import ConfigArg, config_of, unwritable
@@ -114,6 +114,8 @@ def _refresh(
             if m.get("degraded"):
                 report.degraded[name] = m["degraded"]
                 say("extract", f"{name}: DEGRADED: {m['degraded']}")
+        except WarehouseBusy:  # not this source's fault: the whole run waits or stops
+            raise
         except Exception as exc:
             report.failures[name] = f"extract failed: {exc}"
             say("extract", f"{name}: FAILED: {exc}")
