@@ -12,9 +12,9 @@ from typing import Any
 
 from cjm.core.config import Config, ConfigError, CrmApiSource, FileSource
 from cjm.core.contracts import customer_key_secret
-from cjm.core.landing import safe_run_id
+from cjm.core.landing import remove_dead_temp_files, safe_run_id
 from cjm.core.warehouse import WarehouseBusy, warehouse_path
-from cjm.refresh import tasks
+from cjm.refresh import settings, tasks
 from cjm.refresh.lock import run_lock
 from cjm.refresh.settings import ConfigArg, config_of, unwritable
 
@@ -76,6 +76,8 @@ def run_refresh(
     if problem:  # one line before any work, not a traceback from the first extract
         raise ConfigError("paths.landing", [problem])
     with run_lock(warehouse_path(warehouse), run_id, lock_wait, lambda m: say("lock", m)):
+        for tmp in remove_dead_temp_files(tasks.landing_root(config, warehouse)):
+            log.info("removed %s, left by a run that died", tmp)
         return _refresh(config, warehouse, run_id, say, alert_step)
 
 
@@ -97,8 +99,19 @@ def _refresh(
                 time.perf_counter() - started, 3
             )
 
+    # A ${VAR} or an Airflow connection that does not resolve: one line naming the YAML
+    # path; a source with one fails alone before it is read.
+    unresolved = settings.unresolved_references(config)
+    blocked = settings.by_source(config, unresolved)
+    for where, line in unresolved:
+        if not where.startswith("sources["):
+            say("config", f"WARNING {where}: {line}")
     extracted: list[str] = []
     for name in tasks.list_sources(config):
+        if name in blocked:
+            report.failures[name] = blocked[name]
+            say("extract", f"{name}: FAILED: {blocked[name]}")
+            continue
         try:
             m = timed("extract", lambda n=name: tasks.extract(n, run_id, config, warehouse))
             report.sources[name] = {
