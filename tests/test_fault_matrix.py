@@ -98,6 +98,28 @@ def _in_publish(run: Child) -> bool:
 STEPS = {"extract": _in_extract, "load": _in_load, "dbt": _in_dbt, "publish": _in_publish}
 
 
+def _has_marts_mentions(warehouse: Path) -> bool:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return bool(
+            con.execute(
+                "select count(*) from information_schema.tables "
+                "where table_schema = 'marts' and table_name = 'mentions'"
+            ).fetchone()[0]
+        )
+    finally:
+        con.close()
+
+
+# What the kill left, so each case is known to have died inside its step.
+LEFT = {
+    "extract": lambda wh: not wh.exists(),  # nothing loaded yet
+    "load": lambda wh: wh.exists(),  # the loader had opened the warehouse
+    "dbt": lambda wh: not _has_marts_mentions(wh),  # loaded; the mentions mart not built
+    "publish": lambda wh: any(bi_dir_for(wh).glob(".marts.duckdb.*.tmp*")),  # half a BI file
+}
+
+
 def facts(warehouse: Path) -> dict[str, Any]:
     """What a user could tell apart: counts, ids, the mentions' content, the cursors."""
     con = duckdb.connect(str(warehouse), read_only=True)
@@ -169,6 +191,7 @@ def test_kill_9_in_a_step_then_a_rerun_equals_a_clean_run(
     warehouse = tmp_path / "warehouse.duckdb"
     killed = Child(warehouse)
     killed.kill_when(STEPS[step], f"reaching {step}")
+    assert LEFT[step](warehouse), f"the kill did not land inside {step}"
     assert lock_is_free(warehouse), "the killed run left the run lock held"
     Child(warehouse).finish()
     after = facts(warehouse)
