@@ -20,7 +20,7 @@ from cjm.refresh import settings
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILED = 1
-EXIT_LOCKED = 3  # another refresh held the warehouse for longer than --wait
+EXIT_LOCKED = 3  # another refresh (--wait) or a reader (CJM_WAREHOUSE_LOCK_WAIT) kept the warehouse
 DEMO_CONFIG = shipped_config("demo.yml")
 
 
@@ -91,13 +91,14 @@ def _run(args: argparse.Namespace, config_path: str, **kwargs: object) -> int:
     def on_step(step: str, msg: str) -> None:
         print(f"[{step}] {msg}", flush=True)
 
+    from cjm.core.warehouse import WarehouseBusy
     from cjm.refresh.lock import RunLocked
 
     try:
         report = run_refresh(
             config_path, args.warehouse, on_step=on_step, lock_wait=args.wait, **kwargs
         )
-    except RunLocked as exc:
+    except (RunLocked, WarehouseBusy) as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_LOCKED
     except ConfigError as exc:
@@ -108,6 +109,8 @@ def _run(args: argparse.Namespace, config_path: str, **kwargs: object) -> int:
         return EXIT_BAD_INPUT
     steps = ", ".join(f"{k} {v:.2f} s" for k, v in report.steps.items())
     print(f"run {report.run_id}: {steps}")
+    for name, why in report.degraded.items():  # loaded, not failed: the exit code stays
+        print(f"DEGRADED {name}: {why}", file=sys.stderr)
     for name, why in report.failures.items():
         print(f"FAILED {name}: {why}", file=sys.stderr)
     return 0 if report.ok else EXIT_FAILED

@@ -175,8 +175,8 @@ def load_batch(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any]) -> dict
                (run_id, entity, source, rows_extracted, rows_duplicate, rows_in,
                 rows_passed, rows_quarantined, rows_inserted, rows_updated,
                 rows_unchanged, success, failed_expectations, validation_seconds,
-                validated_at, loaded_at, rows_seen, rows_off_brand)
-               values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                validated_at, loaded_at, rows_seen, rows_off_brand, degraded)
+               values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             [
                 manifest["run_id"],
                 entity,
@@ -196,6 +196,7 @@ def load_batch(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any]) -> dict
                 now,
                 manifest.get("rows_seen"),
                 manifest.get("rows_off_brand"),
+                manifest.get("degraded"),
             ],
         )
         # The bookmark moves only with the data it describes, inside this transaction.

@@ -41,6 +41,9 @@ class Extracted:
     rows_seen: int = 0  # records read before the brand filter
     rows_off_brand: int = 0  # records that mention no configured brand (not loaded)
     notes: list[str] = field(default_factory=list)
+    # Why some records may be incomplete (a malformed feed): they are loaded but the
+    # cursor does not count them as read, so the next run fetches them again.
+    degraded: str | None = None
 
 
 class Extractor(Protocol):

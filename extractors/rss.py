@@ -22,6 +22,14 @@ declared encoding) is logged with its exception and the entries that could be
 read are still taken; a body that yields no feed at all is an ExtractError. An
 entry whose date cannot be read falls back to its updated date, else goes on
 with ``_errors`` so validation quarantines it (nothing is silently dropped).
+
+A document that is not well-formed XML (a body cut inside an item, a stray ``&``)
+may have lost part of any entry it carried: those entries are taken but not
+remembered as read, and the feed's validators are not kept, so the next run fetches
+them again and a well-formed copy replaces the stored text (the loader upserts on
+the id). The batch says so in ``Extracted.degraded``. feedparser's harmless kinds of
+bozo (a declared encoding overridden by the HTTP one, a text/plain content type)
+lose nothing and do not count.
 """
 
 from __future__ import annotations
@@ -40,6 +48,7 @@ from typing import Any
 from urllib.parse import quote
 
 import feedparser
+from feedparser.exceptions import ThingsNobodyCaresAboutButMe
 
 from cjm.core.config import Brand, RssSource
 from cjm.core.contracts import ERRORS_COLUMN, ROW_COLUMN
@@ -305,6 +314,14 @@ def parse_feed(source: str, shown_url: str, body: bytes, headers: dict[str, str]
     return parsed
 
 
+def damage(parsed: Any) -> str | None:
+    """Why entries of this parse may be incomplete (None when the document was whole)."""
+    exc = parsed.get("bozo_exception") if parsed.get("bozo") else None
+    if exc is None or isinstance(exc, ThingsNobodyCaresAboutButMe):
+        return None
+    return f"not well-formed ({type(exc).__name__}: {exc})"
+
+
 def _fetch(
     client: HttpClient, src: RssSource, query: str, url: str, stored: dict[str, str]
 ) -> tuple[Any | None, Conditional, str]:
@@ -330,6 +347,8 @@ def extract(ctx: ExtractContext) -> Extracted:
     before = FeedCursor.parse(src.name, ctx.cursor)
     after = FeedCursor(feeds={}, seen=dict(before.seen), floor=before.floor)
     notes: list[str] = []
+    degraded: list[str] = []
+    taken: set[str] = set()  # ids yielded this run (several queries may return one story)
     fetched_epoch = int(ctx.fetched_at.timestamp())
     urls = feed_urls(src, list(ctx.config.brands))
 
@@ -339,7 +358,13 @@ def extract(ctx: ExtractContext) -> Extracted:
                 stored = before.feeds.get(query, {})
                 parsed, validators, note = _fetch(client, src, query, url, stored)
                 notes.append(note)
-                if validators.as_dict():
+                why = damage(parsed) if parsed is not None else None
+                if why:
+                    n = len(parsed.entries)
+                    degraded.append(
+                        f"{safe_url(url)}: {why}; its {n} entries are fetched again next run"
+                    )
+                elif validators.as_dict():  # a 304 must not pin a damaged copy
                     after.feeds[query] = validators.as_dict()
                 if parsed is None:
                     continue
@@ -350,9 +375,11 @@ def extract(ctx: ExtractContext) -> Extracted:
                         notes.append(f"{ref}: empty entry skipped (truncated body?)")
                         continue
                     key = _entry_key(draft["native_id"])
-                    if before.is_read(key, published) or key in after.seen:
+                    if before.is_read(key, published) or key in taken:
                         continue  # read on an earlier run, or by another query this run
-                    after.seen[key] = published if published is not None else fetched_epoch
+                    taken.add(key)
+                    if not why:  # an entry of a damaged document stays unread
+                        after.seen[key] = published if published is not None else fetched_epoch
                     yield draft
 
     out = finish_mentions(drafts(), ctx)
@@ -360,4 +387,5 @@ def extract(ctx: ExtractContext) -> Extracted:
     unchanged = out.rows_seen == 0 and ctx.cursor and cursor == before.dump(src.seen_max)
     out.cursor = ctx.cursor if unchanged else cursor
     out.notes.extend(notes)
+    out.degraded = "; ".join(degraded) or None
     return out

@@ -156,6 +156,16 @@ def test_truncated_body_keeps_the_complete_entries(httpserver: HTTPServer) -> No
     out = run(serve(httpserver, "/cut", "finly_truncated.xml"))
     assert set(rows(out)) == {"finvesti.example:9001", "finvesti.example:9004"}
     assert any("empty entry skipped" in n for n in out.notes)
+    # ... but none of them is remembered as read: the next run fetches them again
+    assert out.degraded and "SAXParseException" in out.degraded
+    assert json.loads(out.cursor)["seen"] == []
+    again = run(httpserver.url_for("/cut"), cursor=out.cursor)
+    assert set(rows(again)) == set(rows(out))
+
+
+def test_a_declared_encoding_overridden_by_http_is_not_degraded(httpserver: HTTPServer) -> None:
+    out = run(serve(httpserver, "/cp1251", "finly_cp1251.xml", "text/xml; charset=utf-8"))
+    assert out.degraded is None and len(json.loads(out.cursor)["seen"]) == 2
 
 
 @pytest.mark.parametrize(

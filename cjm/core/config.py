@@ -144,6 +144,10 @@ class _HttpSource(SourceBase):
     backoff_seconds: float = Field(default=1.0, ge=0)
     max_wait_seconds: float = Field(default=60.0, ge=0)
     max_total_wait_seconds: float = Field(default=300.0, ge=0)
+    # Sent with every request (Accept-Language, a proxy's routing header …). A
+    # credential belongs in `auth:`, or here only as a ${VAR} reference: a literal one
+    # is refused by check-config (cjm.core.secrets).
+    headers: dict[str, str] = Field(default_factory=dict)
 
 
 class RssSource(_HttpSource):

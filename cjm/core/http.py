@@ -413,7 +413,7 @@ def client_for(source: Any, headers: Mapping[str, str] | None = None) -> HttpCli
 
     Sources opt into the settings by having the fields (``timeout_connect``,
     ``timeout_read``, ``max_tries``, ``backoff_seconds``, ``max_wait_seconds``,
-    ``max_total_wait_seconds``, ``auth``); any other source gets the defaults.
+    ``max_total_wait_seconds``, ``headers``, ``auth``); any other source gets the defaults.
     """
 
     def opt(name: str, default: float) -> Any:
@@ -421,6 +421,9 @@ def client_for(source: Any, headers: Mapping[str, str] | None = None) -> HttpCli
         return default if value is None else value
 
     defaults_r, defaults_t = RetryPolicy(), Timeouts()
+    configured = dict(getattr(source, "headers", None) or {})
+    secret = {k: v for k, v in configured.items() if SECRET_PARAM.search(k)}
+    plain = {k: v for k, v in configured.items() if k not in secret}
     return HttpClient(
         source=source.name,
         retry=RetryPolicy(
@@ -433,6 +436,7 @@ def client_for(source: Any, headers: Mapping[str, str] | None = None) -> HttpCli
             connect=float(opt("timeout_connect", defaults_t.connect)),
             read=float(opt("timeout_read", defaults_t.read)),
         ),
-        headers=dict(headers or {}),
-        auth=auth_headers(source.name, getattr(source, "auth", None)),
+        headers={**plain, **(headers or {})},
+        # credential-named configured headers (given as ${VAR}) are masked like auth
+        auth={**secret, **auth_headers(source.name, getattr(source, "auth", None))},
     )

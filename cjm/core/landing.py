@@ -52,3 +52,27 @@ class Landing:
     def read_manifest(self, kind: str) -> dict[str, Any] | None:
         p = self.path(kind)
         return json.loads(p.read_text(encoding="utf-8")) if p.exists() else None
+
+
+_TEMP = re.compile(r"^\..+\.(?P<pid>\d+)\.tmp$")
+
+
+def remove_dead_temp_files(root: str | Path) -> list[Path]:
+    """Temp files (`_replace`'s `.<name>.<pid>.tmp`) whose writer is no longer alive on
+    this machine: what a `kill -9` mid-write leaves. A live writer's file (an Airflow
+    task next door) is left alone."""
+    removed: list[Path] = []
+    for tmp in Path(root).glob("*/.*.tmp"):
+        m = _TEMP.match(tmp.name)
+        if m is None:
+            continue
+        try:
+            os.kill(int(m["pid"]), 0)
+            continue  # its writer is still running
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            continue  # alive, another user's
+        tmp.unlink(missing_ok=True)
+        removed.append(tmp)
+    return removed

@@ -7,7 +7,10 @@ what the loader writes. DDL is idempotent so every entry point can call
 
 from __future__ import annotations
 
+import logging
 import os
+import re
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -15,7 +18,18 @@ from pathlib import Path
 
 import duckdb
 
-from cjm.core.config import DEFAULT_WAREHOUSE
+from cjm.core.config import DEFAULT_WAREHOUSE, ConfigError
+from cjm.core.paths import bi_dir_for
+
+log = logging.getLogger("cjm.warehouse")
+
+# How long a step waits for another process (a BI tool or an ad-hoc query holding the
+# file, a writer finishing) to let go of the warehouse before giving up with one line.
+LOCK_WAIT_ENV = "CJM_WAREHOUSE_LOCK_WAIT"
+DEFAULT_LOCK_WAIT_SECONDS = 120.0
+# DuckDB's IOException when another process has the file: "... Conflicting lock is held
+# in /usr/bin/python3.11 (PID 4242) ..."
+_HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
 
 DDL = """
 create schema if not exists raw;
@@ -98,6 +112,9 @@ create table if not exists ops.validation_runs (
 -- rows_seen = rows_extracted + rows_off_brand.
 alter table ops.validation_runs add column if not exists rows_seen bigint;
 alter table ops.validation_runs add column if not exists rows_off_brand bigint;
+-- Why the batch may be incomplete (a feed that was not well-formed: its entries are
+-- fetched again next run); null when the source read whole.
+alter table ops.validation_runs add column if not exists degraded varchar;
 
 create table if not exists ops.source_state (
     source     varchar primary key,
@@ -170,11 +187,71 @@ def warehouse_path(path: str | Path | None = None) -> Path:
     return Path(path or os.environ.get("CJM_WAREHOUSE") or DEFAULT_WAREHOUSE)
 
 
-def connect(path: str | Path | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+class WarehouseBusy(RuntimeError):
+    """Another process kept the warehouse file for longer than this step would wait."""
+
+
+def env_seconds(name: str, default: float) -> float:
+    """A wait in seconds from the environment variable `name`, else `default`; a value
+    that is not a number is one clear error, not a traceback from float()."""
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:  # also NaN
+        raise ConfigError(name, [f"{raw!r} is not a number of seconds (environment variable)"])
+    return value
+
+
+def lock_wait() -> float:
+    return env_seconds(LOCK_WAIT_ENV, DEFAULT_LOCK_WAIT_SECONDS)
+
+
+def lock_holder(exc: BaseException) -> str | None:
+    """Who holds the file, from DuckDB's lock error ("python3.11 (pid 4242)"); None when
+    `exc` is not a lock conflict."""
+    m = _HOLDER.search(str(exc))
+    return f"{Path(m['program']).name} (pid {m['pid']})" if m else None
+
+
+def connect(
+    path: str | Path | None = None,
+    read_only: bool = False,
+    wait_seconds: float | None = None,
+    poll_seconds: float = 0.5,
+) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse, waiting up to `wait_seconds` (default `CJM_WAREHOUSE_LOCK_WAIT`
+    or 120) while another process holds it: a BI tool's read-only connection would
+    otherwise crash a refresh at its first write. Says once whom it waits for; gives up
+    with WarehouseBusy, one line that points readers at the published copy."""
     p = warehouse_path(path)
     if not read_only:
         p.parent.mkdir(parents=True, exist_ok=True)
-    return duckdb.connect(str(p), read_only=read_only)
+    wait = lock_wait() if wait_seconds is None else wait_seconds
+    deadline = time.monotonic() + wait
+    announced = False
+    while True:
+        try:
+            return duckdb.connect(str(p), read_only=read_only)
+        except duckdb.IOException as exc:
+            holder = lock_holder(exc)
+            if holder is None:
+                raise
+            if time.monotonic() >= deadline:
+                raise WarehouseBusy(
+                    f"{p}: {holder} still holds the warehouse after {wait:.0f} s of waiting; "
+                    f"point BI tools and ad-hoc queries at the published copy in "
+                    f"{bi_dir_for(p)} (marts.duckdb, parquet/), not the working warehouse"
+                ) from None
+            if not announced:
+                log.warning(
+                    "%s is held by %s; waiting up to %.0f s for it to let go", p, holder, wait
+                )
+                announced = True
+            time.sleep(poll_seconds)
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:

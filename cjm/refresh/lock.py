@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from cjm.core.paths import run_lock_file
+from cjm.core.warehouse import env_seconds
 
 DEFAULT_WAIT_SECONDS = 600.0
 WAIT_ENV = "CJM_RUN_LOCK_WAIT"
@@ -39,7 +40,7 @@ def _holder(path: Path) -> str:
 
 
 def default_wait() -> float:
-    return float(os.environ.get(WAIT_ENV, DEFAULT_WAIT_SECONDS))
+    return env_seconds(WAIT_ENV, DEFAULT_WAIT_SECONDS)
 
 
 @contextmanager

@@ -12,9 +12,9 @@ from typing import Any
 
 from cjm.core.config import Config, ConfigError, CrmApiSource, FileSource
 from cjm.core.contracts import customer_key_secret
-from cjm.core.landing import safe_run_id
-from cjm.core.warehouse import warehouse_path
-from cjm.refresh import tasks
+from cjm.core.landing import remove_dead_temp_files, safe_run_id
+from cjm.core.warehouse import WarehouseBusy, warehouse_path
+from cjm.refresh import settings, tasks
 from cjm.refresh.lock import run_lock
 from cjm.refresh.settings import ConfigArg, config_of, unwritable
 
@@ -27,6 +27,8 @@ class RunReport:
     steps: dict[str, float] = field(default_factory=dict)  # step → seconds
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)
     failures: dict[str, str] = field(default_factory=dict)  # source/step → one line
+    # sources read only in part (a malformed feed) → why; loaded, and re-read next run
+    degraded: dict[str, str] = field(default_factory=dict)
     dbt: dict[str, Any] = field(default_factory=dict)
     published: dict[str, Any] = field(default_factory=dict)
     alerts: dict[str, Any] = field(default_factory=dict)
@@ -74,6 +76,8 @@ def run_refresh(
     if problem:  # one line before any work, not a traceback from the first extract
         raise ConfigError("paths.landing", [problem])
     with run_lock(warehouse_path(warehouse), run_id, lock_wait, lambda m: say("lock", m)):
+        for tmp in remove_dead_temp_files(tasks.landing_root(config, warehouse)):
+            log.info("removed %s, left by a run that died", tmp)
         return _refresh(config, warehouse, run_id, say, alert_step)
 
 
@@ -95,8 +99,19 @@ def _refresh(
                 time.perf_counter() - started, 3
             )
 
+    # A ${VAR} or an Airflow connection that does not resolve: one line naming the YAML
+    # path; a source with one fails alone before it is read.
+    unresolved = settings.unresolved_references(config)
+    blocked = settings.by_source(config, unresolved)
+    for where, line in unresolved:
+        if not where.startswith("sources["):
+            say("config", f"WARNING {where}: {line}")
     extracted: list[str] = []
     for name in tasks.list_sources(config):
+        if name in blocked:
+            report.failures[name] = blocked[name]
+            say("extract", f"{name}: FAILED: {blocked[name]}")
+            continue
         try:
             m = timed("extract", lambda n=name: tasks.extract(n, run_id, config, warehouse))
             report.sources[name] = {
@@ -109,6 +124,11 @@ def _refresh(
             for note in m.get("notes") or []:  # what a user should see: warnings, PII counts
                 if note.startswith(("WARNING", "personal data")):
                     say("extract", f"{name}: {note}")
+            if m.get("degraded"):
+                report.degraded[name] = m["degraded"]
+                say("extract", f"{name}: DEGRADED: {m['degraded']}")
+        except WarehouseBusy:  # not this source's fault: the whole run waits or stops
+            raise
         except Exception as exc:
             report.failures[name] = f"extract failed: {exc}"
             say("extract", f"{name}: FAILED: {exc}")

@@ -58,7 +58,41 @@ def environment_problems(config: Config) -> tuple[list[str], list[str]]:
         problem = unwritable(config.resolve(config.paths.landing))
         if problem:
             errors.append(f"paths.landing: {problem}")
+    for where, line in unresolved_references(config):
+        consequence = (
+            "; the source fails at run time until it is" if where.startswith("sources[") else ""
+        )
+        warnings.append(f"{where}: {line}{consequence}")
     return errors, warnings
+
+
+def unresolved_references(config: Config) -> list[tuple[str, str]]:
+    """(YAML path, why) for each `${VAR}` whose variable is not set and each Airflow
+    connection that cannot be found, in enabled sources and everywhere else."""
+    from cjm.core.secrets import airflow_conn_problem, airflow_conn_refs, unresolved_env_refs
+
+    dump = config.model_dump(by_alias=True, exclude={"base_dir"})
+    # each source by its own type (the list is typed by their base), disabled ones skipped
+    dump["sources"] = [s.model_dump(by_alias=True) if s.enabled else {} for s in config.sources]
+    found = [
+        (w, f"${{{var}}} is not set in the environment") for w, var in unresolved_env_refs(dump)
+    ]
+    for where, conn_id in airflow_conn_refs(dump):
+        problem = airflow_conn_problem(conn_id)
+        if problem:
+            found.append((where, problem))
+    return found
+
+
+def by_source(config: Config, found: list[tuple[str, str]]) -> dict[str, str]:
+    """source name → the first of `found` in its config, as one line naming the YAML
+    path: such a source fails alone before it is read."""
+    out: dict[str, str] = {}
+    for where, line in found:
+        if where.startswith("sources["):
+            i = int(where[len("sources[") : where.index("]")])
+            out.setdefault(config.sources[i].name, f"{where}: {line}")
+    return out
 
 
 def unwritable(folder: Path) -> str | None:

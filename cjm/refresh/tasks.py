@@ -24,7 +24,7 @@ from cjm.core.config import Config
 from cjm.core.contracts import ENTITIES, landing_schema
 from cjm.core.landing import Landing
 from cjm.core.paths import landing_dir
-from cjm.core.warehouse import open_warehouse, warehouse_path
+from cjm.core.warehouse import connect, open_warehouse, warehouse_path
 from cjm.refresh.settings import ConfigArg, config_of
 
 log = logging.getLogger("cjm")
@@ -84,6 +84,7 @@ def extract(
         "cursor_before": cursor,
         "cursor": result.cursor,
         "notes": result.notes,
+        "degraded": result.degraded,
         "extract_seconds": round(time.perf_counter() - started, 3),
     }
     landing.write_manifest("extract.manifest", manifest)
@@ -98,22 +99,15 @@ def extract(
 
 
 def _read_cursor(warehouse: str | None, source: str) -> str | None:
-    """The source's bookmark; read without taking the writer lock where possible."""
+    """The source's bookmark; read without taking the writer lock, so BI readers do not
+    block it. Another process writing (a load or a dbt model elsewhere) is waited for
+    rather than a cursor guessed."""
     import duckdb
 
     path = warehouse_path(warehouse)
     if not path.exists():
         return None
-    # Another process may hold the write lock for a moment (a load or a dbt model):
-    # wait and retry rather than guess a cursor.
-    for attempt in range(10):
-        try:
-            con = duckdb.connect(str(path), read_only=True)
-            break
-        except duckdb.IOException:
-            if attempt == 9:
-                raise
-            time.sleep(1 + attempt)
+    con = connect(path, read_only=True)
     try:
         row = con.execute(
             "select cursor from ops.source_state where source = ?", [source]
@@ -197,7 +191,8 @@ def load(run_id: str, config: ConfigArg = None, warehouse: str | None = None) ->
             if manifest is None:
                 report["failed"][source.name] = "no validated batch (extract or validate failed)"
                 continue
-            if manifest["rows_extracted"] == 0 and manifest["cursor"] == manifest["cursor_before"]:
+            nothing_new = manifest["rows_extracted"] == 0 and not manifest.get("degraded")
+            if nothing_new and manifest["cursor"] == manifest["cursor_before"]:
                 report["batches"][source.name] = {"skipped": "nothing new"}
                 continue
             try:
@@ -211,9 +206,20 @@ def load(run_id: str, config: ConfigArg = None, warehouse: str | None = None) ->
 def build_marts(warehouse: str | None = None, select: list[str] | None = None) -> dict[str, Any]:
     """dbt build in a child process (the DAG runs the same project through Cosmos); the
     config reaches dbt through the warehouse's config tables, written by `load`."""
-    from cjm.refresh.dbt import dbt_build
+    from cjm.refresh.dbt import DbtBuildFailed, dbt_build
 
-    return dbt_build(warehouse_path(warehouse), select=select)
+    path = warehouse_path(warehouse)
+    # dbt opens the file in its own process and would fail on a BI tool's connection:
+    # wait for the file here first, and once more if a reader slipped in meanwhile.
+    connect(path).close()
+    try:
+        return dbt_build(path, select=select)
+    except DbtBuildFailed as exc:
+        if "Conflicting lock is held" not in str(exc):
+            raise
+        log.warning("dbt found the warehouse held by another process; waiting, then again")
+        connect(path).close()
+        return dbt_build(path, select=select)
 
 
 def publish(config: ConfigArg = None, warehouse: str | None = None) -> dict[str, Any]:
