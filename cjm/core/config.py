@@ -672,6 +672,12 @@ class Publish(_Model):
     # when `postgres:` is configured.
     targets: list[PublishTarget] | None = Field(default=None, min_length=1)
 
+    @field_validator("targets", mode="before")
+    @classmethod
+    def _comma_separated(cls, v: Any) -> Any:
+        # a string too, so `${CJM_PUBLISH_TARGETS:-duckdb,parquet}` chooses per machine
+        return [t.strip() for t in v.split(",") if t.strip()] if isinstance(v, str) else v
+
     @model_validator(mode="after")
     def _targets_configured(self) -> Publish:
         if self.targets and "postgres" in self.targets and self.postgres is None:
