@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import psycopg
 import pytest
 
 from cjm.core.config import parse_config
+from cjm.core.warehouse import ensure_schema
 from cjm.publish import KEEP_VERSIONS, publish_marts
 
 RAW = {
@@ -21,6 +23,7 @@ RAW = {
     "sources": [{"name": "x", "type": "rss", "url": "http://127.0.0.1/rss"}],
 }
 CONFIG = parse_config(RAW)
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _warehouse(path: Path, refresh: int) -> Path:
@@ -267,3 +270,25 @@ def test_an_airflow_connection_gives_the_server(
     )
     assert publish_marts(config, warehouse)["failed"] == {}
     assert _pg_rows(postgres_server.dsn(), "select count(*) from bi_af.cjm") == [(10,)]
+
+
+def test_the_published_ops_tables_are_the_documented_ones(warehouse: Path) -> None:
+    con = duckdb.connect(str(warehouse))
+    ensure_schema(con)  # the ops tables a real warehouse has, empty
+    con.close()
+    publish_marts(CONFIG, warehouse)
+    text = (ROOT / "docs" / "CONTRACT.md").read_text(encoding="utf-8")
+    documented = {
+        m.group(1): re.findall(r"`(\w+)`", m.group(2))
+        for m in re.finditer(r"^\| `(\w+)` \|[^|]*\| (.*) \|$", text, re.M)
+    }
+    bi = duckdb.connect(str(warehouse.parent / "bi" / "marts.duckdb"), read_only=True)
+    published = {}
+    for table, column in bi.execute(
+        "select table_name, column_name from information_schema.columns "
+        "where table_schema = 'main' order by table_name, ordinal_position"
+    ).fetchall():
+        published.setdefault(table, []).append(column)
+    bi.close()
+    extra = {t: cols for t, cols in published.items() if t not in ("cjm", "sentiment")}
+    assert extra == documented
