@@ -41,16 +41,16 @@ def _check(listed: list[tuple[str, str, int]], read: Callable[[str], tuple]) -> 
     return refresh_id, 1 + len(listed)
 
 
-_pg: dict[str, Any] = {}  # one connection per reader process, as a BI tool's pool
+_kept: dict[str, Any] = {}  # connections kept per reader process, as a BI tool's pool
 
 
 def read_postgres(dsn_and_schema: str) -> tuple[str, int]:
     import psycopg
 
     dsn, schema = dsn_and_schema.rsplit("#", 1)
-    if "con" not in _pg:
-        _pg["con"] = psycopg.connect(dsn, autocommit=True)
-    con = _pg["con"]
+    if "con" not in _kept:
+        _kept["con"] = psycopg.connect(dsn, autocommit=True)
+    con = _kept["con"]
     con.execute("begin isolation level repeatable read")
     try:
         listed = con.execute(
@@ -88,21 +88,20 @@ def read_parquet(folder: str) -> tuple[str, int]:
     import duckdb
 
     version = os.path.realpath(folder)  # once: every file below comes from this refresh
-    con = duckdb.connect()
-    try:
-        listed = con.execute(
-            "select table_name, refresh_id, row_count "
-            f"from read_parquet('{version}/published_refresh.parquet')"
-        ).fetchall()
-        return _check(
-            listed,
-            lambda t: con.execute(
-                "select count(*), min(refresh_id), max(refresh_id) "
-                f"from read_parquet('{version}/{t}.parquet')"
-            ).fetchone(),
-        )
-    finally:
-        con.close()
+    if "parquet" not in _kept:  # an in-memory engine kept open, as a notebook's
+        _kept["parquet"] = duckdb.connect()
+    con = _kept["parquet"]
+    listed = con.execute(
+        "select table_name, refresh_id, row_count "
+        f"from read_parquet('{version}/published_refresh.parquet')"
+    ).fetchall()
+    return _check(
+        listed,
+        lambda t: con.execute(
+            "select count(*), min(refresh_id), max(refresh_id) "
+            f"from read_parquet('{version}/{t}.parquet')"
+        ).fetchone(),
+    )
 
 
 READERS = {"postgres": read_postgres, "duckdb": read_duckdb, "parquet": read_parquet}
@@ -123,7 +122,7 @@ def main(kind: str, target: str, stop_file: str) -> dict[str, Any]:
             stats["mixed"].append(str(exc))
         except Exception as exc:
             stats["errors"].append(f"{type(exc).__name__}: {exc}")
-            _pg.pop("con", None)  # a broken connection is not reused
+            _kept.pop("con", None)  # a broken connection is not reused
         else:
             seen.add(refresh_id)
             stats["queries"] += queries

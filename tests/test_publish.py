@@ -7,7 +7,8 @@ from __future__ import annotations
 import json
 import os
 import re
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -184,7 +185,10 @@ def test_postgres_types_are_mapped(
              timestamptz '2026-03-01 10:00:00+03' as published_at, 0.25::double as score,
              ['a', 'b''c']::varchar[] as topics, [{'topic': 'fees', 'sentiment': 'negative'}]
              as topic_sentiments, 12.5::decimal(38,1) as share, 7::ubigint as fingerprint,
-             true as is_relevant, date '2026-03-01' as day, null::varchar as author"""
+             true as is_relevant, date '2026-03-01' as day, null::varchar as author,
+             '' as title, 'a "quoted", back\\slash
+             and a new line' as text, ['x', null, '', 'q"uo,te\\'] as odd_list,
+             []::varchar[] as no_topics, null::varchar[] as no_list"""
     )
     con.close()
     dsn = postgres_server.dsn()
@@ -207,14 +211,36 @@ def test_postgres_types_are_mapped(
         "is_relevant": "boolean",
         "day": "date",
         "author": "text",
+        "title": "text",
+        "text": "text",
+        "odd_list": "text[]",
+        "no_topics": "text[]",
+        "no_list": "text[]",
         "refresh_id": "text",
     }
     row = _pg_rows(
         dsn,
         "select published_at at time zone 'UTC', score, topics, topic_sentiments->0->>'topic', "
-        "author from bi_types.mentions",
+        "author, share, fingerprint, is_relevant, day from bi_types.mentions",
     )
-    assert row == [(datetime(2026, 3, 1, 7, 0), 0.25, ["a", "b'c"], "fees", None)]
+    assert row == [
+        (
+            datetime(2026, 3, 1, 7, 0),
+            0.25,
+            ["a", "b'c"],
+            "fees",
+            None,
+            Decimal("12.5"),
+            7,
+            True,
+            date(2026, 3, 1),
+        )
+    ]
+    texts = _pg_rows(dsn, "select title, text, odd_list, no_topics, no_list from bi_types.mentions")
+    con = duckdb.connect(str(wh), read_only=True)
+    expected = con.execute("select title, text, odd_list, [], null from marts.mentions").fetchall()
+    con.close()
+    assert texts == expected and texts[0][0] == "" and "\n" in texts[0][1]
 
 
 def test_unreachable_postgres_is_one_line_and_the_files_still_publish(

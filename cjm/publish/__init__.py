@@ -226,7 +226,7 @@ def publish_marts(config: Config, warehouse: Path) -> dict[str, Any]:
             t0 = time.perf_counter()
             _switch(parquet_dir, version)
             _prune(parquet_dir)
-            seconds["parquet"] += round(time.perf_counter() - t0, 3)
+            seconds["parquet"] = round(seconds["parquet"] + time.perf_counter() - t0, 3)
         postgres: dict[str, Any] = {}
         if "postgres" in targets:
             from cjm.publish.postgres import PostgresPublishError, publish_postgres

@@ -13,16 +13,20 @@ queue and then resolve to the new tables. Readers that begin with `published_ref
 never deadlock with it; one that locks tables in another order can, and the swap (which
 started waiting first, so it is the one PostgreSQL cancels) is retried.
 
-psycopg rather than DuckDB's postgres extension: the types are mapped here on purpose
-(nested values to jsonb, lists of scalars to arrays, timestamptz kept), the load and the
-swap are ordinary PostgreSQL transactions, and no extension binary must match the
-DuckDB build. A schema we did not create is never replaced: ours carry COMMENT_MARK.
+DuckDB writes each table as CSV and psycopg streams it into COPY, rather than DuckDB's
+postgres extension: the extension loaded the demo marts about twice as fast here (0.8 s
+against 2.0 s for 30k rows) but refuses struct columns (unnamed composite types), and
+its binary must match the DuckDB build; here the types are mapped on purpose (nested
+values to jsonb, lists of scalars to arrays, timestamptz kept) and the load and the swap
+are ordinary PostgreSQL transactions. A schema we did not create is never replaced: ours
+carry COMMENT_MARK.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -37,7 +41,7 @@ from cjm.core.config import PostgresTarget
 COMMENT_MARK = "cjm-warehouse published marts: replaced whole at each refresh"
 REFRESH_TABLE = "published_refresh"  # read it first in a transaction (see the docstring)
 SWAP_ATTEMPTS = 5
-BATCH_ROWS = 5_000
+COPY_CHUNK = 1 << 20
 
 # DuckDB scalar types → PostgreSQL; anything nested (STRUCT, MAP, lists of lists or
 # structs) goes as jsonb, DECIMAL(p,s) as numeric(p,s).
@@ -116,54 +120,69 @@ def where(dsn: str) -> str:
     return f"{parts.get('host', 'localhost')}:{parts.get('port', 5432)}/{parts.get('dbname', '')}"
 
 
-def pg_type(duck_type: str) -> tuple[str, bool]:
-    """(PostgreSQL type, whether the value is sent as JSON text)."""
+def pg_type(duck_type: str) -> tuple[str, str]:
+    """(PostgreSQL type, how the value is written: `scalar`, `array` or `json`)."""
     if duck_type in SCALAR_TYPES:
-        return SCALAR_TYPES[duck_type], duck_type == "JSON"
+        return SCALAR_TYPES[duck_type], "json" if duck_type == "JSON" else "scalar"
     if duck_type.startswith("DECIMAL"):
-        return duck_type.replace("DECIMAL", "numeric").lower(), False
+        return duck_type.replace("DECIMAL", "numeric").lower(), "scalar"
     if duck_type.endswith("[]") and duck_type[:-2] in SCALAR_TYPES and duck_type != "JSON[]":
-        return SCALAR_TYPES[duck_type[:-2]] + "[]", False
-    return "jsonb", True
+        return SCALAR_TYPES[duck_type[:-2]] + "[]", "array"
+    return "jsonb", "json"
 
 
-def _columns(duck: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str, bool]]:
-    rows = duck.execute(
+def _csv_value(name: str, duck_type: str, how: str) -> str:
+    """The DuckDB expression whose CSV text PostgreSQL's COPY reads as the column."""
+    col = f'"{name}"'
+    if how == "json":
+        return f"to_json({col})::varchar"
+    if how == "array":  # a PostgreSQL array literal: elements quoted, NULL unquoted
+        element = (
+            "coalesce('\"' || replace(replace(x::varchar, '\\', '\\\\'), '\"', '\\\"')"
+            " || '\"', 'NULL')"
+        )
+        return f"'{{' || array_to_string(list_transform({col}, x -> {element}), ',') || '}}'"
+    if duck_type == "BLOB":
+        return f"'\\x' || hex({col})"
+    return col
+
+
+def _copy_table(
+    duck: duckdb.DuckDBPyConnection, pg: psycopg.Connection, schema: str, table: str, tmp: Path
+) -> int:
+    """DuckDB writes the table as CSV (typed text PostgreSQL parses in C), streamed into
+    COPY: several times faster than adapting each value in Python."""
+    columns = duck.execute(
         "select column_name, data_type from information_schema.columns "
         "where table_schema = 'main' and table_name = ? order by ordinal_position",
         [table],
     ).fetchall()
-    return [(name, *pg_type(dtype)) for name, dtype in rows]
-
-
-def _copy_table(
-    duck: duckdb.DuckDBPyConnection, pg: psycopg.Connection, schema: str, table: str
-) -> int:
-    cols = _columns(duck, table)
+    cols = [(name, dtype, *pg_type(dtype)) for name, dtype in columns]
     pg.execute(
         sql.SQL("create table {}.{} ({})").format(
             sql.Identifier(schema),
             sql.Identifier(table),
             sql.SQL(", ").join(
-                sql.SQL("{} {}").format(sql.Identifier(n), sql.SQL(t)) for n, t, _ in cols
+                sql.SQL("{} {}").format(sql.Identifier(n), sql.SQL(t)) for n, _, t, _ in cols
             ),
         )
     )
-    select = ", ".join(
-        f'to_json("{n}")::varchar' if as_json else f'"{n}"' for n, _, as_json in cols
+    select = ", ".join(_csv_value(n, d, how) for n, d, _, how in cols)
+    csv = tmp / f"{table}.csv"
+    duck.execute(
+        f"copy (select {select} from main.\"{table}\") to '{csv}' (format csv, header false)"
     )
-    result = duck.execute(f'select {select} from main."{table}"')
-    copy_sql = sql.SQL("copy {}.{} ({}) from stdin").format(
+    copy_sql = sql.SQL("copy {}.{} ({}) from stdin (format csv)").format(
         sql.Identifier(schema),
         sql.Identifier(table),
-        sql.SQL(", ").join(sql.Identifier(n) for n, _, _ in cols),
+        sql.SQL(", ").join(sql.Identifier(n) for n, _, _, _ in cols),
     )
-    n = 0
-    with pg.cursor() as cur, cur.copy(copy_sql) as copy:
-        while batch := result.fetchmany(BATCH_ROWS):
-            for row in batch:
-                copy.write_row(row)
-            n += len(batch)
+    with pg.cursor() as cur:
+        with cur.copy(copy_sql) as copy, csv.open("rb") as f:
+            while chunk := f.read(COPY_CHUNK):
+                copy.write(chunk)
+        n = cur.rowcount
+    csv.unlink()
     return n
 
 
@@ -275,8 +294,9 @@ def publish_postgres(
                         sql.Identifier(new), sql.Literal(COMMENT_MARK)
                     )
                 )
-                for t in tables:
-                    rows[t] = _copy_table(duck, pg, new, t)
+                with tempfile.TemporaryDirectory(prefix="cjm-publish-pg-") as tmp:
+                    for t in tables:
+                        rows[t] = _copy_table(duck, pg, new, t, Path(tmp))
                 for role in target.grant_select_to:
                     pg.execute(
                         sql.SQL(
