@@ -636,7 +636,8 @@ class PostgresTarget(_Model):
 
     dsn_env: str | None = None
     airflow_conn: str | None = None
-    schema_name: str = Field(default="marts", alias="schema", pattern=r"^[a-z_][a-z0-9_]{0,40}$")
+    # at most 30 characters: `<schema>__new_<refresh id>` must fit PostgreSQL's 63
+    schema_name: str = Field(default="marts", alias="schema", pattern=r"^[a-z_][a-z0-9_]{0,29}$")
     # Roles given USAGE on each refresh's schema and SELECT on its tables (the schema is
     # new every refresh, so grants made by hand would be lost), e.g. [cjm_reader].
     grant_select_to: list[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]] = Field(

@@ -189,9 +189,10 @@ def _copy_table(
 def _our_schemas(pg: psycopg.Connection, schema: str) -> list[str]:
     """Schemas a publish to `schema` left behind (`__new_` of a failed load, `__old_`
     of a swap that died between rename and drop)."""
+    like = schema.replace("_", "\\_")
     rows = pg.execute(
         "select nspname from pg_namespace where nspname like %s or nspname like %s",
-        [f"{schema}\\_\\_new\\_%", f"{schema}\\_\\_old\\_%"],
+        [f"{like}\\_\\_new\\_%", f"{like}\\_\\_old\\_%"],
     ).fetchall()
     return [r[0] for r in rows]
 
