@@ -21,7 +21,9 @@ install: $(STAMP)
 demo: install
 	$(BIN)/cjm demo
 
+# The tests run their own PostgreSQL server: its binaries are installed first if missing.
 test: install
+	sh scripts/ensure_postgres.sh
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/pytest

@@ -17,7 +17,8 @@ scheduler (each task calls one function of `cjm.tasks`):
    atomically and updates the `cjm.bi.marts.*` assets, so DAGs such as
    `cjm_alerts` can be scheduled on fresh marts instead of on a clock.
 6. **check_sources** — fails the run if any source was not loaded, so a
-   partial refresh is published but never reported as a clean success.
+   partial refresh is published but never reported as a clean success;
+   **check_publish** does the same for a publish target that failed.
 
 Every task is idempotent: a retry or a re-run of the same run_id leaves the
 warehouse as one clean run would. Environment: `CJM_CONFIG`, `CJM_WAREHOUSE`,
@@ -207,10 +208,22 @@ def cjm_refresh() -> None:
             detail = "; ".join(f"{name}: {why}" for name, why in sorted(failed.items()))
             raise tasks.SourcesFailed(f"{len(failed)} source(s) not loaded: {detail}")
 
+    @task(retries=0)
+    def check_publish(published: dict[str, Any]) -> None:
+        """Fail the run when a publish target failed (e.g. PostgreSQL unreachable). The
+        other targets published and the assets were updated, so alerts still run on
+        fresh marts; this leaf keeps a BI target left on the previous refresh visible."""
+        failed = published.get("failed") or {}
+        if failed:
+            detail = "; ".join(f"publish.{t}: {why}" for t, why in sorted(failed.items()))
+            raise RuntimeError(f"{len(failed)} publish target(s) failed: {detail}")
+
     sources = list_sources()
     ingested = ingest.expand(source_name=sources)
     loaded = load()
-    ingested >> loaded >> dbt >> publish()
+    published = publish()
+    ingested >> loaded >> dbt >> published
+    check_publish(published)
     check_sources(loaded)
 
 

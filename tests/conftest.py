@@ -23,3 +23,16 @@ def _customer_secret(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 logging.getLogger("great_expectations").setLevel(logging.WARNING)
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A real PostgreSQL server on 127.0.0.1 for the session (tests/pg_server.py); a
+    server that cannot start fails the tests that need it, with the reason."""
+    from tests.pg_server import start_server
+
+    server = start_server()
+    try:
+        yield server
+    finally:
+        server.stop()

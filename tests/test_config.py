@@ -140,3 +140,39 @@ def test_check_config_cli_exit_codes(tmp_path: Path) -> None:
     )
     assert res.returncode == 0, res.stderr
     assert "OK" in res.stdout
+
+
+def test_publish_targets_default_and_configured() -> None:
+    assert parse_config(MINIMAL).publish.enabled_targets == ["duckdb", "parquet"]
+    pg = {"dsn_env": "CJM_PG_DSN"}
+    with_pg = parse_config({**MINIMAL, "publish": {"postgres": pg}}).publish
+    assert with_pg.enabled_targets == ["duckdb", "parquet", "postgres"]
+    assert with_pg.postgres is not None and with_pg.postgres.schema_name == "marts"
+    only = parse_config({**MINIMAL, "publish": {"postgres": pg, "targets": ["postgres"]}})
+    assert only.publish.enabled_targets == ["postgres"]
+    errors = _errors({**MINIMAL, "publish": {"targets": ["postgres"]}})
+    assert errors == [
+        "publish: targets: postgres needs a postgres: block (dsn_env or airflow_conn)"
+    ]
+    assert any("publish.targets" in e for e in _errors({**MINIMAL, "publish": {"targets": ["s3"]}}))
+
+
+def test_the_postgres_connection_is_a_reference(tmp_path: Path) -> None:
+    errors = _errors({**MINIMAL, "publish": {"postgres": {}}})
+    assert errors == ["publish.postgres: give exactly one of dsn_env, airflow_conn"]
+    dsn = "postgresql://bi:s3cretpass@db.example.org/cjm"
+    errors = _errors({**MINIMAL, "publish": {"postgres": {"dsn_env": dsn}}})
+    assert errors[0].startswith("publish.postgres.dsn_env: is not a valid environment variable")
+    assert "s3cretpass" not in " ".join(errors)
+    import yaml
+
+    p = tmp_path / "cjm.yml"
+    p.write_text(yaml.safe_dump({**MINIMAL, "publish": {"postgres": {"dsn": dsn}}}))
+    with pytest.raises(ConfigError) as exc:
+        load_config(p)
+    assert exc.value.errors[0].startswith("publish.postgres.dsn: the connection is given by")
+    assert "s3cretpass" not in str(exc.value)
+    errors = _errors(
+        {**MINIMAL, "publish": {"postgres": {"airflow_conn": "x", "schema": "Marts;"}}}
+    )
+    assert any(e.startswith("publish.postgres.schema") for e in errors)

@@ -624,10 +624,47 @@ class EnrichmentSettings(_Model):
     topic_packs_by_brand: dict[str, list[str]] = Field(default_factory=dict)
 
 
+PUBLISH_TARGETS = ("duckdb", "parquet", "postgres")
+PublishTarget = Literal["duckdb", "parquet", "postgres"]
+
+
 class PostgresTarget(_Model):
-    airflow_conn: str | None = None
+    """Where the marts are published for BI tools that speak PostgreSQL (cjm/publish_pg.py).
+
+    The connection is a reference, never the DSN itself: `dsn_env` names an environment
+    variable holding a libpq URI (`postgresql://user:pass@host:5432/db`), or
+    `airflow_conn` an Airflow connection id (metadata DB, secrets backend or
+    `AIRFLOW_CONN_<ID>`), read only when publishing. Each refresh is loaded into a new
+    schema and swapped in under the name `schema` in one transaction.
+    """
+
     dsn_env: str | None = None
-    schema_name: str = Field(default="marts", alias="schema")
+    airflow_conn: str | None = None
+    # at most 30 characters: `<schema>__new_<refresh id>` must fit PostgreSQL's 63
+    schema_name: str = Field(default="marts", alias="schema", pattern=r"^[a-z_][a-z0-9_]{0,29}$")
+    # Roles given USAGE on each refresh's schema and SELECT on its tables (the schema is
+    # new every refresh, so grants made by hand would be lost), e.g. [cjm_reader].
+    grant_select_to: list[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]] = Field(
+        default_factory=list
+    )
+    connect_timeout_seconds: int = Field(default=10, gt=0)
+    # How long the swap waits for readers' open transactions on the old tables before
+    # this refresh's PostgreSQL publish gives up (the other targets are unaffected).
+    lock_timeout_seconds: float = Field(default=60, gt=0)
+
+    @field_validator("dsn_env")
+    @classmethod
+    def _a_name_not_a_secret(cls, v: str | None) -> str | None:
+        problem = env_name_problem(v) if v else None
+        if problem:  # never repeated: it may be the DSN with its password
+            raise ValueError(f"{problem} (give the variable's name, e.g. CJM_PG_DSN)")
+        return v
+
+    @model_validator(mode="after")
+    def _one_reference(self) -> PostgresTarget:
+        if bool(self.dsn_env) == bool(self.airflow_conn):
+            raise ValueError("give exactly one of dsn_env, airflow_conn")
+        return self
 
 
 class Publish(_Model):
@@ -636,18 +673,27 @@ class Publish(_Model):
     duckdb_path: str | None = None
     parquet_dir: str | None = None
     postgres: PostgresTarget | None = None
+    # Which targets each refresh publishes; default: duckdb and parquet, and postgres
+    # when `postgres:` is configured.
+    targets: list[PublishTarget] | None = Field(default=None, min_length=1)
 
-    @field_validator("postgres")
+    @field_validator("targets", mode="before")
     @classmethod
-    def _postgres_not_yet(cls, v: PostgresTarget | None) -> PostgresTarget | None:
-        # Refused rather than ignored: a user who configures it must not believe BI
-        # reads PostgreSQL while nothing is written there.
-        if v is not None:
-            raise ValueError(
-                "publishing to PostgreSQL is not implemented yet; remove it and "
-                "point BI at the published DuckDB file or Parquet files"
-            )
-        return v
+    def _comma_separated(cls, v: Any) -> Any:
+        # a string too, so `${CJM_PUBLISH_TARGETS:-duckdb,parquet}` chooses per machine
+        return [t.strip() for t in v.split(",") if t.strip()] if isinstance(v, str) else v
+
+    @model_validator(mode="after")
+    def _targets_configured(self) -> Publish:
+        if self.targets and "postgres" in self.targets and self.postgres is None:
+            raise ValueError("targets: postgres needs a postgres: block (dsn_env or airflow_conn)")
+        return self
+
+    @property
+    def enabled_targets(self) -> list[str]:
+        if self.targets is not None:
+            return [t for t in PUBLISH_TARGETS if t in self.targets]
+        return ["duckdb", "parquet"] + (["postgres"] if self.postgres else [])
 
 
 class Paths(_Model):

@@ -79,6 +79,7 @@ def literal_secret_errors(raw: Any) -> list[str]:
                     f"sources[{i}].headers.{name}: a literal credential; write it as "
                     "${VAR} (an environment variable) or use auth:"
                 )
+    errors.extend(_publish_dsn_errors(raw))
     return errors
 
 
@@ -91,6 +92,22 @@ def _literal_header_secret(name: str, value: Any) -> bool:
     if ENV_REF.search(value) and _AUTH_SCHEME.fullmatch(rest):
         return False  # by reference
     return bool(SECRET_PARAM.search(name) or TOKEN_SHAPE.search(rest))
+
+
+def _publish_dsn_errors(raw: Any) -> list[str]:
+    """A PostgreSQL DSN carries the password: the config names where it lives."""
+    publish = raw.get("publish") if isinstance(raw, dict) else None
+    postgres = publish.get("postgres") if isinstance(publish, dict) else None
+    if not isinstance(postgres, dict):
+        return []
+    for key in ("dsn", "url", "uri", "conninfo", "password"):
+        if key in postgres:
+            return [
+                f"publish.postgres.{key}: the connection is given by reference: "
+                "dsn_env: NAME (an environment variable holding the postgresql:// URI, "
+                "e.g. CJM_PG_DSN) or airflow_conn: <connection id>"
+            ]
+    return []
 
 
 # --- where references resolve -------------------------------------------------------------

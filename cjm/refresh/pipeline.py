@@ -160,7 +160,16 @@ def _refresh(
     report.dbt = timed("dbt build", lambda: tasks.build_marts(warehouse))
     say("dbt build", f"{report.dbt['nodes']} in {report.dbt['seconds']} s")
     report.published = timed("publish", lambda: tasks.publish(config, warehouse))
-    say("publish", f"{len(report.published['rows'])} marts → {report.published['duckdb']}")
+    published = report.published
+    where = [
+        published["duckdb"],
+        published["parquet_dir"],
+        (published["postgres"] or {}).get("target"),
+    ]
+    say("publish", f"{len(published['rows'])} tables → {', '.join(w for w in where if w)}")
+    for target, why in published["failed"].items():
+        report.failures[f"publish.{target}"] = why
+        say("publish", f"{target}: FAILED: {why}")
     if alert_step is not None:
         summary = timed("alerts", lambda: alert_step(config, warehouse))
         report.alerts = summary.to_dict()

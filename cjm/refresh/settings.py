@@ -54,6 +54,13 @@ def environment_problems(config: Config) -> tuple[list[str], list[str]]:
                     f"sources[{i}].auth.{key}: {name} is not set here; the source fails at "
                     "run time until it is"
                 )
+    pg = config.publish.postgres
+    pg_env = pg.dsn_env if pg and "postgres" in config.publish.enabled_targets else None
+    if pg_env and pg_env not in os.environ:
+        warnings.append(
+            f"publish.postgres.dsn_env: {pg_env} is not set here; publishing to "
+            "PostgreSQL fails at run time until it is (the other targets still publish)"
+        )
     if config.paths.landing:
         problem = unwritable(config.resolve(config.paths.landing))
         if problem:
