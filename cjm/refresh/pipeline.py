@@ -30,6 +30,7 @@ class RunReport:
     dbt: dict[str, Any] = field(default_factory=dict)
     published: dict[str, Any] = field(default_factory=dict)
     alerts: dict[str, Any] = field(default_factory=dict)
+    pages: dict[str, Any] = field(default_factory=dict)  # the HTML report written
 
     @property
     def ok(self) -> bool:
@@ -60,7 +61,8 @@ def run_refresh(
     alert_step: Callable[[Config, str | None], Any] | None = _default_alerts,
     lock_wait: float | None = None,
 ) -> RunReport:
-    """extract → validate → load → dbt build → publish; a failing source fails alone.
+    """extract → validate → load → dbt build → publish → report → alerts; a failing
+    source fails alone.
 
     The config is read once here and the object handed to every step. One refresh per
     warehouse at a time: a second waits up to `lock_wait` seconds (default
@@ -141,6 +143,14 @@ def _refresh(
     say("dbt build", f"{report.dbt['nodes']} in {report.dbt['seconds']} s")
     report.published = timed("publish", lambda: tasks.publish(config, warehouse))
     say("publish", f"{len(report.published['rows'])} marts → {report.published['duckdb']}")
+    # The report before the alerts, so the page an alert links to exists when it is read.
+    try:
+        report.pages = timed("report", lambda: tasks.report(config, warehouse))
+        say("report", report.pages.get("index") or report.pages.get("skipped", ""))
+    except Exception as exc:  # a page that cannot be drawn must not stop the alerts
+        log.exception("report failed")
+        report.failures["report"] = f"report failed: {exc}"
+        say("report", f"FAILED: {exc}")
     if alert_step is not None:
         summary = timed("alerts", lambda: alert_step(config, warehouse))
         report.alerts = summary.to_dict()
