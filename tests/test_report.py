@@ -185,7 +185,9 @@ def test_charts_were_drawn(rendered: dict) -> None:
     assert dom.count('class="main-svg"') >= 8  # plotly drew an svg pair per chart
     assert 'class="sankey"' in dom
     assert "funnellayer" in dom and "treemaplayer" in dom
-    assert "Всплеск негатива" in dom  # the demo's planted spike is marked
+    assert "Всплеск негатива" in dom  # the demo's planted spike is marked...
+    # ...where it was planted (2026-10-14 10:00-13:00 Moscow time, 07:00-10:00 UTC)
+    assert re.search(r"всплеск 14\.10\.2026 0[789]:00 — 14\.10\.2026 (0[89]|10):00 UTC", dom)
 
 
 def test_screenshot_is_a_real_picture(rendered: dict) -> None:
@@ -309,3 +311,28 @@ def test_funnel_reads_both_shapes_of_stage_conversion(demo: dict) -> None:
     pd.testing.assert_frame_equal(a, c)
     # entered at each step = the customers marts.cjm counts at that stage
     assert list(zip(a["from_stage"], a["entered"], strict=True)) == truth[:-1]
+
+
+def test_report_settings(tmp_path: Path) -> None:
+    from cjm.core.config import parse_config
+    from cjm.refresh import tasks
+
+    base = {
+        "brands": [{"name": "Acme", "keywords": ["acme"]}],
+        "sources": [
+            {
+                "name": "f",
+                "type": "file",
+                "entity": "mention",
+                "path": "x.csv",
+                "columns": {"native_id": "id", "text": "t", "published_at": "d"},
+            }
+        ],
+    }
+    wh = str(tmp_path / "wh" / "warehouse.duckdb")
+    default = parse_config(base, base_dir=tmp_path)
+    assert tasks.report_dir(default, wh) == (tmp_path / "wh" / "report").resolve()
+    moved = parse_config({**base, "report": {"dir": "out/pages"}}, base_dir=tmp_path)
+    assert tasks.report_dir(moved, wh) == tmp_path / "out" / "pages"
+    off = parse_config({**base, "report": {"enabled": False}}, base_dir=tmp_path)
+    assert tasks.report(off, wh) == {"skipped": "report.enabled is false"}

@@ -130,12 +130,15 @@ def _naive_utc(ts: pd.Series) -> pd.Series:
 
 
 def _incidents(spikes: pd.DataFrame) -> pd.DataFrame:
-    """One row per spike incident: its first and last spike bucket, negative mentions."""
+    """One row per spike incident: from its first spike bucket to the end of its last
+    (the bucket length is the mart's step: an hour or a day), negative mentions."""
     hot = spikes[spikes["is_spike"].fillna(False)] if len(spikes) else spikes
     if hot.empty:
         return pd.DataFrame(columns=["start", "end", "negative_mentions"])
+    steps = _naive_utc(spikes["bucket_start"]).drop_duplicates().sort_values().diff().dropna()
+    bucket = steps.min() if len(steps) else pd.Timedelta(hours=1)
     key = hot["incident_start"].fillna(hot["bucket_start"])
-    return (
+    out = (
         hot.assign(incident=key, bucket_start=_naive_utc(hot["bucket_start"]))
         .groupby("incident", as_index=False)
         .agg(
@@ -147,6 +150,8 @@ def _incidents(spikes: pd.DataFrame) -> pd.DataFrame:
         .sort_values("start")
         .reset_index(drop=True)
     )
+    out["end"] = out["end"] + bucket
+    return out
 
 
 def read_marts(path: Path, brand: str | None = None) -> list[BrandMarts]:

@@ -123,7 +123,7 @@ def _timeline(m: BrandMarts, language: str) -> go.Figure:
     spikes = m.spikes
     for _, r in spikes.iterrows():
         fig.add_vrect(
-            x0=r["start"], x1=r["end"] + pd.Timedelta(hours=1),
+            x0=r["start"], x1=r["end"],
             fillcolor="#c62828", opacity=0.25, line_width=0,
         )  # fmt: skip
     if len(spikes):
@@ -139,6 +139,7 @@ def _timeline(m: BrandMarts, language: str) -> go.Figure:
     fig.update_layout(
         height=380, margin={"l": 60, "r": 20, "t": 30, "b": 40},
         xaxis_title=text("day", language), yaxis_title=text("mentions_axis", language),
+        xaxis_tickformat=text("date_axis", language),
     )  # fmt: skip
     return fig
 
@@ -195,6 +196,15 @@ def _keywords(m: BrandMarts, language: str) -> go.Figure:
     return fig
 
 
+def _spike_line(r: pd.Series, language: str) -> str:
+    when = text("time", language)
+    return text("spike_row", language).format(
+        start=r["start"].strftime(when),
+        end=r["end"].strftime(when),
+        n=int(r["negative_mentions"]),
+    )
+
+
 def render_page(m: BrandMarts, language: str, source: str, index_href: str | None) -> str:
     """The brand's page as one HTML string."""
     figures = [
@@ -211,10 +221,7 @@ def render_page(m: BrandMarts, language: str, source: str, index_href: str | Non
             div_id=f"chart-{key}",
         )  # fmt: skip
     spikes = (
-        "".join(
-            f"<li>{_esc(text('spike_row', language).format(start=r['start'], end=r['end'], n=int(r['negative_mentions'])))}</li>"  # noqa: E501
-            for _, r in m.spikes.iterrows()
-        )
+        "".join(f"<li>{_esc(_spike_line(r, language))}</li>" for _, r in m.spikes.iterrows())
         or f"<li>{_esc(text('spikes_none', language))}</li>"
     )
     title = f"{text('title', language)} — {m.brand}"

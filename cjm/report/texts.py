@@ -59,7 +59,13 @@ UI: dict[str, tuple[str, str]] = {
     "negative": ("Негатив", "Negative"),
     "spike": ("Всплеск негатива", "Negative spike"),
     "spikes_none": ("Всплесков негатива не было", "No negative spikes"),
-    "spike_row": ("всплеск {start} — {end}: {n} негативных", "spike {start} — {end}: {n} negative"),
+    "spike_row": (
+        "всплеск {start} — {end} UTC: негативных упоминаний — {n}",
+        "spike {start} — {end} UTC: {n} negative mentions",
+    ),
+    # strftime / plotly (d3) formats of dates and times
+    "date_axis": ("%d.%m", "%b %d"),
+    "time": ("%d.%m.%Y %H:%M", "%Y-%m-%d %H:%M"),
     "mentions_axis": ("Упоминаний", "Mentions"),
     "topic": ("Тема", "Topic"),
     "no_data": ("Нет данных", "No data"),
