@@ -336,3 +336,25 @@ def test_report_settings(tmp_path: Path) -> None:
     assert tasks.report_dir(moved, wh) == tmp_path / "out" / "pages"
     off = parse_config({**base, "report": {"enabled": False}}, base_dir=tmp_path)
     assert tasks.report(off, wh) == {"skipped": "report.enabled is false"}
+
+
+def test_rows_show_label_columns_when_the_marts_have_them() -> None:
+    """The marts' `<code>_label` columns (when a mart carries them) are what people read;
+    without them the codes, and the stage's label from marts.cjm."""
+    from cjm.report.marts import BrandMarts
+    from cjm.report.tables import comm_rows
+
+    row = {"brand": "B", "stage": "usage", "channel": "vk", "stage_order": 1,
+           "touchpoint": "t", "message": "m", "goal": "g", "recommendation": "r",
+           "conversion_rate": 0.5, "net_sentiment": -0.1, "negative_share": 0.5,
+           "mentions": 3, "customers": 2}  # fmt: skip
+    empty = pd.DataFrame()
+    m = BrandMarts("B", empty, pd.DataFrame([row]), empty, empty, empty, empty, empty,
+                   stage_labels={"usage": "Использование"})  # fmt: skip
+    (plain,) = comm_rows(m, "ru")
+    assert (plain.cells["stage"], plain.cells["channel"], plain.tone) == (
+        "Использование", "vk", "negative")  # fmt: skip
+    assert "конверсия в следующий этап 50%" in plain.cells["metrics"]
+    m.comm_map = pd.DataFrame([{**row, "stage_label": "Польза", "channel_label": "ВКонтакте"}])
+    (labelled,) = comm_rows(m, "ru")
+    assert (labelled.cells["stage"], labelled.cells["channel"]) == ("Польза", "ВКонтакте")

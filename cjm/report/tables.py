@@ -90,7 +90,12 @@ def comm_rows(m: BrandMarts, language: str) -> list[Row]:
     if df.empty:
         return []
     values = {c: shown(df, c) for c in COMM_COLUMNS if c in df.columns}
-    stage_names = df["stage"].map(m.stage_labels).fillna(df["stage"])
+    # The map's own stage labels where it has them, else the CJM's (same config labels).
+    stage_names = (
+        values["stage"]
+        if "stage_label" in df.columns
+        else df["stage"].map(m.stage_labels).fillna(df["stage"])
+    )
     out = []
     for i, r in df.iterrows():
         net = _num(r["net_sentiment"])
