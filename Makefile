@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install demo test lint format bench clean
+.PHONY: install demo test lint format bench clean chromium
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "CJM Warehouse needs Python 3.11 (snscrape does not import on 3.12+): set PYTHON=/path/to/python3.11"'
@@ -21,8 +21,12 @@ install: $(STAMP)
 demo: install
 	$(BIN)/cjm demo
 
+# Headless Chromium for the report's browser tests (Debian's package, when missing and root).
+chromium:
+	scripts/install-chromium.sh
+
 # The tests run their own PostgreSQL server: its binaries are installed first if missing.
-test: install
+test: install chromium
 	sh scripts/ensure_postgres.sh
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports

@@ -1,4 +1,4 @@
-"""`cjm` command line: check-config, run, demo (report and bench come with their issues).
+"""`cjm` command line: check-config, run, demo, report, export, show, bench, model.
 
 Bad input ends with one line naming the file, field or row, and a non-zero exit;
 tracebacks are for bugs, not for users' mistakes.
@@ -13,10 +13,12 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from cjm.core.config import DEFAULT_CONFIG, DEFAULT_WAREHOUSE, ConfigError
 from cjm.core.paths import demo_alerts_file, demo_sources_dir, shipped_config
 from cjm.refresh import settings
+from cjm.report.texts import LANGUAGES
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILED = 1
@@ -168,8 +170,84 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if received.exists():
         print(f"[demo] alerts received by the local webhook: {received}")
     if warehouse_path(args.warehouse).exists():
-        print_cjm(warehouse_path(args.warehouse))
+        cfg = settings.load(config)
+        print_cjm(warehouse_path(args.warehouse), config=cfg)
+        from cjm.refresh.tasks import report_dir
+
+        index = report_dir(cfg, args.warehouse) / "index.html"
+        if index.exists():
+            print(f"[demo] report: {index}")
     return code
+
+
+def _reading(args: argparse.Namespace, what: Any) -> int:
+    """Run a command that reads the marts; bad input (no file, no brand, no marts, a
+    broken config) is one line and exit 2."""
+    from cjm.report import MartsMissing
+
+    try:
+        config = settings.load(args.config)
+        return what(config)
+    except ConfigError as exc:
+        print(f"{exc.path}: {'; '.join(exc.errors)}", file=sys.stderr)
+    except (FileNotFoundError, MartsMissing) as exc:
+        print(f"cjm {args.command}: {exc}", file=sys.stderr)
+    except KeyError as exc:
+        print(f"cjm {args.command}: {exc.args[0]}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """The HTML report (and with --xlsx the workbook) of any warehouse or BI copy."""
+    from cjm.core.warehouse import warehouse_path
+    from cjm.refresh.tasks import report_dir
+    from cjm.report import export_xlsx, write_reports
+
+    def run(config: Any) -> int:
+        out = Path(args.out) if args.out else report_dir(config, args.warehouse)
+        source = warehouse_path(args.warehouse)
+        written = write_reports(source, out, config, brand=args.brand, language=args.lang)
+        for brand, page in written["pages"].items():
+            print(f"{brand}: {page}")
+        print(f"report: {written['index']}")
+        if args.xlsx:
+            export_xlsx(source, Path(args.xlsx), config, brand=args.brand, language=args.lang)
+            print(f"xlsx: {args.xlsx}")
+        return 0
+
+    return _reading(args, run)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """marts.cjm and marts.communication_map in the template layout, one sheet each."""
+    from cjm.core.warehouse import warehouse_path
+    from cjm.report import export_xlsx
+
+    def run(config: Any) -> int:
+        sheets = export_xlsx(
+            warehouse_path(args.warehouse), Path(args.out), config, args.brand, args.lang
+        )
+        print(f"{args.out}: " + ", ".join(f"{n} ({rows} rows)" for n, rows in sheets.items()))
+        return 0
+
+    return _reading(args, run)
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from cjm.core.warehouse import warehouse_path
+    from cjm.show import print_cjm
+
+    def run(config: Any) -> int:
+        print_cjm(
+            warehouse_path(args.warehouse),
+            brand=args.brand,
+            language=args.lang,
+            config=config,
+            comm_map=args.map,
+        )
+        return 0
+
+    return _reading(args, run)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -247,6 +325,9 @@ def build_parser() -> argparse.ArgumentParser:
         ("check-config", cmd_check_config, "validate the config and print every error"),
         ("run", cmd_run, "one full refresh: extract → validate → load → dbt build → publish"),
         ("demo", cmd_demo, "run the pipeline on the bundled demo data and print the CJM"),
+        ("report", cmd_report, "write the HTML report (one page per brand) of a warehouse"),
+        ("export", cmd_export, "export marts.cjm and the communication map as XLSX"),
+        ("show", cmd_show, "print the CJM table (--map: the communication map) of a brand"),
         ("bench", cmd_bench, "benchmark: refresh step costs, loader and validation ratios"),
         ("model", cmd_model, "rebuild the shipped sentiment models from the dev data"),
     ):
@@ -263,6 +344,26 @@ def build_parser() -> argparse.ArgumentParser:
                 help="seconds to wait for another refresh of the warehouse to finish "
                 "(default 600, env CJM_RUN_LOCK_WAIT); then exit 3",
             )
+        if name in ("report", "export", "show"):
+            p.add_argument("--brand", default=None, help="only this brand (default: every brand)")
+            p.add_argument(
+                "--lang",
+                choices=list(LANGUAGES),
+                default=None,
+                help="the language of the page (default: the brand's language in the config)",
+            )
+        if name == "report":
+            p.add_argument(
+                "--out",
+                default=None,
+                help="folder for the pages (default: report.dir, data/report)",
+            )
+            p.add_argument("--xlsx", default=None, help="also write the XLSX export to this file")
+        if name == "export":
+            p.add_argument("format", choices=["xlsx"], help="xlsx: an Excel workbook")
+            p.add_argument("--out", required=True, help="the file to write")
+        if name == "show":
+            p.add_argument("--map", action="store_true", help="the communication map instead")
         if name == "bench":
             p.add_argument(
                 "suite",

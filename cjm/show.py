@@ -1,71 +1,46 @@
-"""Print the CJM table on a terminal: the demo's proof that the whole pipeline ran."""
+"""Print the CJM table (or the communication map) on a terminal: `cjm show`, and the
+demo's proof that the whole pipeline ran.
+
+The rows are the report's and the XLSX export's (cjm.report.tables), in the brand's
+language, so the three never disagree on what a cell says.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-import duckdb
 from rich.console import Console
 from rich.table import Table
 
+from cjm.report.marts import read_marts
+from cjm.report.tables import CJM_COLUMNS, COMM_COLUMNS, cjm_rows, comm_rows, headers
+from cjm.report.texts import brand_language, text
 
-def _pct(v: float | None) -> str:
-    return "—" if v is None else f"{v:.0%}"
 
-
-def print_cjm(warehouse: Path, console: Console | None = None) -> int:
+def print_cjm(
+    warehouse: Path,
+    console: Console | None = None,
+    brand: str | None = None,
+    language: str | None = None,
+    config: Any = None,
+    comm_map: bool = False,
+) -> int:
+    """Print every brand's table (or one brand's); returns the rows printed."""
     console = console or Console(width=200)
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        rows = con.execute(
-            """select brand, stage, coalesce(stage_label, stage), customer_actions, emotions,
-                      touchpoints, barriers, opportunities, mentions, negative_share,
-                      conversion_to_next, median_hours_in_stage
-               from marts.cjm order by brand, stage_order"""
-        ).fetchall()
-    finally:
-        con.close()
-    by_brand: dict[str, list[tuple]] = {}
-    for r in rows:
-        by_brand.setdefault(r[0], []).append(r)
-    for brand, stages in by_brand.items():
-        table = Table(title=f"Customer Journey Map — {brand}", show_lines=True)
-        for col in (
-            "Stage",
-            "Customer actions",
-            "Emotions",
-            "Touchpoints",
-            "Barriers",
-            "Opportunities",
-            "Metrics",
-        ):
-            table.add_column(col, overflow="fold")
-        for (
-            _,
-            _,
-            label,
-            actions,
-            emotions,
-            touchpoints,
-            barriers,
-            opportunities,
-            mentions,
-            neg,
-            conv,
-            hours,
-        ) in stages:
-            metrics = (
-                f"mentions {mentions or 0}\nnegative {_pct(neg)}\n"
-                f"→ next {_pct(conv)}\nmedian {'—' if hours is None else f'{hours:.0f} h'}"
-            )
-            table.add_row(
-                label,
-                actions or "—",
-                emotions or "—",
-                touchpoints or "—",
-                barriers or "—",
-                opportunities or "—",
-                metrics,
-            )
+    printed = 0
+    for m in read_marts(Path(warehouse), brand):
+        lang = brand_language(config, m.brand, language)
+        columns, rows, title = (
+            (COMM_COLUMNS, comm_rows(m, lang), "comm_map")
+            if comm_map
+            else (CJM_COLUMNS, cjm_rows(m, lang), "title")
+        )
+        table = Table(title=f"{text(title, lang)} — {m.brand}", show_lines=True)
+        for h in headers(columns, lang):
+            table.add_column(h, overflow="fold")
+        for r in rows:
+            table.add_row(*(r.cells.get(c, "—") for c in columns))
         console.print(table)
-    return len(rows)
+        printed += len(rows)
+    return printed

@@ -16,7 +16,9 @@ scheduler (each task calls one function of `cjm.tasks`):
 5. **publish** — swaps the BI copy (`data/bi/marts.duckdb` + Parquet) in
    atomically and updates the `cjm.bi.marts.*` assets, so DAGs such as
    `cjm_alerts` can be scheduled on fresh marts instead of on a clock.
-6. **check_sources** — fails the run if any source was not loaded, so a
+6. **report** — writes the HTML report of the published copy (one page per
+   brand, `data/report/` or `report.dir`), the page the alerts link to.
+7. **check_sources** — fails the run if any source was not loaded, so a
    partial refresh is published but never reported as a clean success;
    **check_publish** does the same for a publish target that failed.
 
@@ -192,6 +194,12 @@ def cjm_refresh() -> None:
 
         return tasks.publish(CONFIG_PATH, WAREHOUSE)
 
+    @task
+    def report() -> dict[str, Any]:
+        from cjm.refresh import tasks
+
+        return tasks.report(CONFIG_PATH, WAREHOUSE)
+
     @task(trigger_rule=TriggerRule.ALL_DONE, retries=0)
     def check_sources(load_report: dict[str, Any]) -> None:
         """Fail the run when a source did not make it into the warehouse.
@@ -222,7 +230,7 @@ def cjm_refresh() -> None:
     ingested = ingest.expand(source_name=sources)
     loaded = load()
     published = publish()
-    ingested >> loaded >> dbt >> published
+    ingested >> loaded >> dbt >> published >> report()
     check_publish(published)
     check_sources(loaded)
 

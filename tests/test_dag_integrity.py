@@ -120,3 +120,11 @@ def test_parsing_is_cheap(dagbag: dict[str, Any]) -> None:
 def test_dags_folder_is_the_projects(airflow_home: AirflowHome) -> None:
     assert Path(airflow_home.env["AIRFLOW__CORE__DAGS_FOLDER"]).name == "dags"
     assert airflow_home.env["AIRFLOW__CORE__LOAD_EXAMPLES"] == "False"
+
+
+def test_report_follows_publish_outside_the_writer_pool(refresh: dict[str, Any]) -> None:
+    # It reads the published BI copy, which no writer holds, so it needs no pool slot.
+    report = refresh["tasks"]["report"]
+    assert report["upstream"] == ["publish"]
+    assert report["pool"] != WAREHOUSE_POOL
+    assert report["retries"] == 2

@@ -700,6 +700,13 @@ class Paths(_Model):
     landing: str | None = None  # default: <warehouse folder>/landing
 
 
+class Report(_Model):
+    """The HTML report (cjm/report) every refresh writes after publishing."""
+
+    enabled: bool = True
+    dir: str | None = None  # default: <warehouse folder>/report (data/report)
+
+
 class Pii(_Model):
     """What of a CRM record's unmapped fields is stored (cjm/core/pii.py): nothing by
     default; `keep` names fields stored as they are (contacts inside them redacted),
@@ -724,6 +731,7 @@ class Config(_Model):
     alerts: Alerts = Field(default_factory=Alerts)
     publish: Publish = Field(default_factory=Publish)
     paths: Paths = Field(default_factory=Paths)
+    report: Report = Field(default_factory=Report)
     pii: Pii = Field(default_factory=Pii)
     # Where relative paths in this file are resolved from (the config's folder's parent
     # for files under config/, so `data/inbox/*.csv` means the same from any cwd).

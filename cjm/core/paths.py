@@ -70,6 +70,11 @@ def demo_alerts_file(warehouse: Path) -> Path:
     return Path(warehouse).resolve().parent / "demo_alerts.jsonl"
 
 
+def report_dir_for(warehouse: Path) -> Path:
+    """Where each refresh writes the HTML report unless `report.dir` names a place."""
+    return Path(warehouse).resolve().parent / "report"
+
+
 def bi_dir_for(warehouse: Path) -> Path:
     """The BI copy (a DuckDB file and Parquet marts) unless `publish` names other places."""
     return Path(warehouse).resolve().parent / "bi"

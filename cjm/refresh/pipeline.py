@@ -32,6 +32,7 @@ class RunReport:
     dbt: dict[str, Any] = field(default_factory=dict)
     published: dict[str, Any] = field(default_factory=dict)
     alerts: dict[str, Any] = field(default_factory=dict)
+    pages: dict[str, Any] = field(default_factory=dict)  # the HTML report written
 
     @property
     def ok(self) -> bool:
@@ -62,7 +63,8 @@ def run_refresh(
     alert_step: Callable[[Config, str | None], Any] | None = _default_alerts,
     lock_wait: float | None = None,
 ) -> RunReport:
-    """extract → validate → load → dbt build → publish; a failing source fails alone.
+    """extract → validate → load → dbt build → publish → report → alerts; a failing
+    source fails alone.
 
     The config is read once here and the object handed to every step. One refresh per
     warehouse at a time: a second waits up to `lock_wait` seconds (default
@@ -170,6 +172,14 @@ def _refresh(
     for target, why in published["failed"].items():
         report.failures[f"publish.{target}"] = why
         say("publish", f"{target}: FAILED: {why}")
+    # The report before the alerts, so the page an alert links to exists when it is read.
+    try:
+        report.pages = timed("report", lambda: tasks.report(config, warehouse))
+        say("report", report.pages.get("index") or report.pages.get("skipped", ""))
+    except Exception as exc:  # a page that cannot be drawn must not stop the alerts
+        log.exception("report failed")
+        report.failures["report"] = f"report failed: {exc}"
+        say("report", f"FAILED: {exc}")
     if alert_step is not None:
         summary = timed("alerts", lambda: alert_step(config, warehouse))
         report.alerts = summary.to_dict()

@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 from cjm.core.config import Config
 from cjm.core.contracts import ENTITIES, landing_schema
 from cjm.core.landing import Landing
-from cjm.core.paths import landing_dir
+from cjm.core.paths import landing_dir, report_dir_for
 from cjm.core.warehouse import connect, open_warehouse, warehouse_path
 from cjm.refresh.settings import ConfigArg, config_of
 
@@ -227,3 +227,25 @@ def publish(config: ConfigArg = None, warehouse: str | None = None) -> dict[str,
 
     config = config_of(config)
     return publish_marts(config, warehouse_path(warehouse))
+
+
+def report_dir(config: Config, warehouse: str | None = None) -> Path:
+    return (
+        config.resolve(config.report.dir)
+        if config.report.dir
+        else report_dir_for(warehouse_path(warehouse))
+    )
+
+
+def report(config: ConfigArg = None, warehouse: str | None = None) -> dict[str, Any]:
+    """The HTML report of the published BI copy (the snapshot BI tools read, never locked
+    by a writer), into `report.dir`; skipped when `report.enabled` is false."""
+    from cjm.publish import bi_paths
+    from cjm.report import write_reports
+
+    config = config_of(config)
+    if not config.report.enabled:
+        return {"skipped": "report.enabled is false"}
+    bi_duckdb, _ = bi_paths(config, warehouse_path(warehouse))
+    source = bi_duckdb if bi_duckdb.exists() else warehouse_path(warehouse)
+    return write_reports(source, report_dir(config, warehouse), config)
