@@ -39,6 +39,8 @@ def sync_config(con: duckdb.DuckDBPyConnection, config: Config) -> None:
         **{f"conversion_window_days.{s}": str(d) for s, d in stages.step_windows_days.items()},
         "conversion_stage": stages.resolved_conversion_stage,
         "period_grains": ",".join(stages.period_grains),
+        "stage_conversion_grain": stages.resolved_stage_conversion_grain,
+        "stage_conversion_channel_basis": stages.stage_conversion_channel_basis,
         "incremental_lookback_hours": str(stages.incremental_lookback_hours),
         "spike_bucket": config.alerts.spike.bucket,
         "spike_window_days": str(config.alerts.spike.window_days),

@@ -40,6 +40,17 @@ def test_minimal_config_gets_contract_defaults() -> None:
     assert c.publish.duckdb_path is None  # next to the warehouse: data/bi/marts.duckdb
 
 
+def test_stage_conversion_grain_defaults_to_a_built_grain() -> None:
+    assert parse_config(MINIMAL).stages.resolved_stage_conversion_grain == "week"
+    monthly = parse_config({**MINIMAL, "stages": {"period_grains": ["month", "day"]}})
+    assert monthly.stages.resolved_stage_conversion_grain == "month"
+    assert monthly.stages.stage_conversion_channel_basis == "stage_entry"
+    errors = _errors(
+        {**MINIMAL, "stages": {"period_grains": ["month"], "stage_conversion_grain": "week"}}
+    )
+    assert any("stage_conversion_grain" in e and "period_grains" in e for e in errors), errors
+
+
 def test_every_error_is_reported_with_its_path() -> None:
     bad = {
         "brands": [{"name": "Acme", "keywords": []}],

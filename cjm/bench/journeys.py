@@ -27,7 +27,7 @@ from cjm.loader import sync_config
 from cjm.refresh.dbt import dbt_build
 
 EVENTS_PER_CUSTOMER = 2.15  # visit 1, email open 0.3, lead ~0.45, order ~0.27, ticket ~0.13
-SELECT = ["+stage_conversion", "+touchpoints", "+cjm", "+communication_map"]
+SELECT = ["+int_conversion_cohorts_counted+", "+touchpoints", "+cjm", "+communication_map"]
 
 
 def _slowest(target: Path, n: int = 6) -> dict[str, float]:

@@ -442,10 +442,16 @@ class Stages(_Model):
     # The stage whose first entry is a conversion for attribution (default: purchase when
     # configured, else the third stage).
     conversion_stage: str | None = None
-    # Cohort grains of marts.stage_conversion (rows per grain, column period_grain).
+    # Cohort grains built: marts.stage_conversion_daily / _weekly / _monthly have rows
+    # only for the grains listed here.
     period_grains: list[Literal["day", "week", "month"]] = Field(
         default_factory=lambda: ["day", "week", "month"], min_length=1
     )
+    # The one cohort grain and channel basis of marts.stage_conversion (one grain per
+    # table, so its counts sum without double counting). Grain default: week when built,
+    # else the first of period_grains.
+    stage_conversion_grain: Literal["day", "week", "month"] | None = None
+    stage_conversion_channel_basis: Literal["stage_entry", "first_touch"] = "stage_entry"
     attribution_half_life_days: float = Field(default=7.0, gt=0)
     # Incremental dbt models re-read the loads of this many hours before their watermark
     # (the newest load they processed): a margin for loaders whose clocks or commits are
@@ -472,7 +478,18 @@ class Stages(_Model):
             unknown = sorted(set(stages) - set(self.order))
             if unknown:
                 raise ValueError(f"{what}: stage(s) {unknown} are not in order {self.order}")
+        grain = self.stage_conversion_grain
+        if grain is not None and grain not in self.period_grains:
+            raise ValueError(
+                f"stage_conversion_grain: {grain!r} is not in period_grains {self.period_grains}"
+            )
         return self
+
+    @property
+    def resolved_stage_conversion_grain(self) -> str:
+        if self.stage_conversion_grain:
+            return self.stage_conversion_grain
+        return "week" if "week" in self.period_grains else self.period_grains[0]
 
     @property
     def resolved_conversion_stage(self) -> str:

@@ -6,6 +6,11 @@ Kept import-free: DAG files import it at parse time.
 MART_TABLES: tuple[str, ...] = (
     "mentions",
     "stage_conversion",
+    "stage_conversion_daily",
+    "stage_conversion_weekly",
+    "stage_conversion_monthly",
+    "stage_conversion_first_touch",
+    "stage_conversion_stage_entry",
     "sentiment",
     "keyword_map",
     "touchpoints",

@@ -228,50 +228,64 @@ def test_every_mart_exists_in_schema_marts(con):
 
 
 def test_stage_conversion_applies_the_window(con):
+    # marts.stage_conversion: the default grain (week) and channel basis (stage_entry)
     got = rows(
         con,
         """
-        select from_stage, to_stage, channel, customers_entered, customers_converted,
-               conversion_rate, median_hours_to_convert
+        select period_grain, channel_basis, from_stage, to_stage, channel, customers_entered,
+               customers_converted, conversion_rate, median_hours_to_convert
         from marts.stage_conversion
-        where period_grain = 'week' and channel_basis = 'stage_entry'
-            and period_start = date '2024-01-01'
+        where period_start = date '2024-01-01'
         order by from_stage_order, channel
     """,
     )
-    assert got == [
+    assert {row[:2] for row in got} == {("week", "stage_entry")}
+    assert [row[2:] for row in got] == [
         # c4 has a lead without a visit: awareness is inferred (at the lead, by email)
         # and converts; inferred entries have no measured time (c1 24 h, c2 48 h)
-        ("awareness", "consideration", "all", 4, 3, 0.75, 36.0),
         ("awareness", "consideration", "email", 1, 1, 1.0, None),
         ("awareness", "consideration", "search", 1, 0, 0.0, None),
         ("awareness", "consideration", "web", 2, 2, 1.0, 36.0),
         # c2 bought 119 days after the lead: entered but not converted
-        ("consideration", "purchase", "all", 3, 1, 0.333333, 72.0),
         ("consideration", "purchase", "email", 2, 1, 0.5, 72.0),
         ("consideration", "purchase", "web", 1, 0, 0.0, None),
-        ("purchase", "usage", "all", 1, 0, 0.0, None),
         ("purchase", "usage", "web", 1, 0, 0.0, None),
     ]
+    # no 'all' rows: the overall funnel of the week is the sum over channels
+    assert rows(
+        con,
+        """
+        select from_stage, sum(customers_entered), sum(customers_converted)
+        from marts.stage_conversion where period_start = date '2024-01-01'
+        group by from_stage, from_stage_order order by from_stage_order
+    """,
+    ) == [("awareness", 4, 3), ("consideration", 3, 1), ("purchase", 1, 0)]
     # c2's purchase falls in the week of Monday 2024-04-29
     assert rows(
         con,
         """
-        select customers_entered from marts.stage_conversion
-        where period_grain = 'week' and channel_basis = 'stage_entry'
-            and period_start = date '2024-04-29' and channel = 'all'
+        select sum(customers_entered) from marts.stage_conversion
+        where period_start = date '2024-04-29'
     """,
     ) == [(1,)]
     # by first touch c4's awareness counts under its first event's channel, email
     assert rows(
         con,
         """
-        select channel, customers_entered, customers_entered_inferred
-        from marts.stage_conversion
-        where period_grain = 'month' and channel_basis = 'first_touch'
-            and from_stage = 'awareness' order by channel
+        select channel, sum(customers_entered), sum(customers_entered_inferred)
+        from marts.stage_conversion_first_touch
+        where from_stage = 'awareness' group by channel order by channel
     """,
-    ) == [("all", 4, 1), ("email", 1, 1), ("search", 1, 0), ("web", 2, 0)]
+    ) == [("email", 1, 1), ("search", 1, 0), ("web", 2, 0)]
+    # each grain's mart counts every entry once: the same totals by day, week, month
+    for mart in ("daily", "weekly", "monthly"):
+        assert rows(
+            con,
+            f"""
+            select distinct period_grain, sum(customers_entered) over ()
+            from marts.stage_conversion_{mart} where from_stage = 'awareness'
+        """,
+        ) == [({"daily": "day", "weekly": "week", "monthly": "month"}[mart], 4)], mart
 
 
 def test_attribution_credits(con):
@@ -313,11 +327,11 @@ def test_attribution_credits(con):
 
 def test_touchpoint_conversions_and_unmapped_events(con):
     got = {
-        (stage, channel, touchpoint): (customers, conversions)
-        for stage, channel, touchpoint, customers, conversions in rows(
+        (stage, channel, touchpoint): (customers, converted)
+        for stage, channel, touchpoint, customers, converted in rows(
             con,
             """
-            select stage, channel, touchpoint, customers, conversions
+            select stage, channel, touchpoint, distinct_customers, distinct_customers_converted
             from marts.touchpoints where touches > 0
         """,
         )
@@ -420,6 +434,8 @@ JOURNEY_MODELS = (
     "int_markov_transitions_counted",
     "int_touch_credits_markov",
     "stage_conversion",
+    "stage_conversion_first_touch",
+    "stage_conversion_monthly",
     "touchpoints",
     "sentiment",
     "keyword_map",

@@ -28,6 +28,8 @@ pivoted as (
         max(case when setting_key = 'spike_min_count' then setting_value end) as spike_min_count,
         max(case when setting_key = 'spike_z' then setting_value end) as spike_z,
         max(case when setting_key = 'period_grains' then setting_value end) as period_grains,
+        max(case when setting_key = 'stage_conversion_grain' then setting_value end) as stage_conversion_grain,
+        max(case when setting_key = 'stage_conversion_channel_basis' then setting_value end) as stage_conversion_channel_basis,
         max(case when setting_key = 'incremental_lookback_hours' then setting_value end) as incremental_lookback_hours,
         -- everything the journey models read from config (not the alert rules): when it
         -- changes, the incremental journey models rebuild every customer
@@ -58,6 +60,8 @@ resolved as (
             list_transform(string_split(nullif(period_grains, ''), ','), lambda grain: trim(lower(grain))),
             ['day', 'week', 'month']
         ) as period_grains,
+        coalesce(lower(nullif(stage_conversion_grain, '')), 'week') as stage_conversion_grain,
+        coalesce(lower(nullif(stage_conversion_channel_basis, '')), 'stage_entry') as stage_conversion_channel_basis,
         coalesce(cast(incremental_lookback_hours as double), 0.0) as incremental_lookback_hours,
         journey_rules_hash
 

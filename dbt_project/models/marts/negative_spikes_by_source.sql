@@ -1,5 +1,6 @@
--- Negative-mention spikes per brand × source × hour (or day), with the brand total
--- as source 'all': where a spike came from, judged by the same detector per source.
+-- Negative-mention spikes per brand × source × hour (or day): where a spike came
+-- from, judged by the same detector per source. The brand total is marts.negative_spikes
+-- (not repeated here as a source 'all', which would count every mention twice in a sum).
 
 with
 
@@ -13,6 +14,7 @@ final as (
 
     select *
     from scored
+    where source != 'all'
 
 )
 

@@ -3,7 +3,9 @@
 -- credit of conversions under six models) and mention sources (touchpoint = the
 -- source's name). Attribution definitions: int_conversion_paths (heuristic models)
 -- and int_touch_credits_markov (data-driven); every model's credits of a brand sum
--- to its conversions.
+-- to its conversions. The customer counts are distinct per cell (a customer touched
+-- in three cells is in each): named distinct_*, they do not sum; the credits,
+-- touches and mentions do.
 
 with
 
@@ -47,8 +49,8 @@ crm_cells as (
         channel,
         touchpoint,
         count(*) as touches,
-        count(distinct customer_key) as customers,
-        count(distinct customer_key) filter (where is_followed_by_next_stage) as conversions
+        count(distinct customer_key) as distinct_customers,
+        count(distinct customer_key) filter (where is_followed_by_next_stage) as distinct_customers_converted
 
     from touches
     group by all
@@ -105,13 +107,15 @@ final as (
         stages.stage_order,
         coalesce(mention_cells.mentions, 0) as mentions,
         coalesce(crm_cells.touches, 0) as touches,
-        coalesce(crm_cells.customers, 0) as customers,
+        coalesce(crm_cells.distinct_customers, 0) as distinct_customers,
         case
-            when stages.next_stage is not null then coalesce(crm_cells.conversions, 0)
-        end as conversions,
+            when stages.next_stage is not null then coalesce(crm_cells.distinct_customers_converted, 0)
+        end as distinct_customers_converted,
         case
-            when stages.next_stage is not null and crm_cells.customers > 0
-                then round(crm_cells.conversions / nullif(crm_cells.customers, 0), 6)
+            when stages.next_stage is not null and crm_cells.distinct_customers > 0
+                then round(
+                    crm_cells.distinct_customers_converted / nullif(crm_cells.distinct_customers, 0), 6
+                )
         end as conversion_rate,
         round(coalesce(credits.first_touch, 0), 6) as first_touch,
         round(coalesce(credits.last_touch, 0), 6) as last_touch,
