@@ -79,22 +79,12 @@ def _schema(con: duckdb.DuckDBPyConnection) -> str:
 
 
 def _stage_conversion(df: pd.DataFrame) -> pd.DataFrame:
-    """Customers entered and converted per stage step, summed over cohorts.
+    """Customers entered and converted per stage step, summed over cohorts and channels.
 
-    Totals do not depend on the cohort grain or on the channel basis (each customer's
-    entry falls in one cohort and one channel), so when the mart still carries several
-    of them (`period_grain`, `channel_basis`) one is kept before summing: the coarsest
-    grain, whose few cohort medians weigh to the closest overall time to convert.
+    `marts.stage_conversion` has one grain (the configured cohort grain and channel
+    basis), so its counts add up: each customer's entry falls in one cohort and one
+    channel. The time to convert is the cohort medians weighted by customers converted.
     """
-    if "period_grain" in df.columns and len(df):
-        grains = set(df["period_grain"])
-        keep = next((g for g in ("month", "week", "day") if g in grains), sorted(grains)[0])
-        df = df[df["period_grain"] == keep]
-    if "channel_basis" in df.columns and len(df):
-        bases = set(df["channel_basis"])
-        df = df[df["channel_basis"] == ("stage_entry" if "stage_entry" in bases else min(bases))]
-    if "channel" in df.columns and (df["channel"] == "all").any():
-        df = df[df["channel"] == "all"]  # the total row, where the mart keeps one
     if df.empty:
         return pd.DataFrame(
             columns=[
