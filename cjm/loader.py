@@ -45,6 +45,8 @@ def sync_config(con: duckdb.DuckDBPyConnection, config: Config) -> None:
         "spike_min_count": str(config.alerts.spike.min_count),
         "spike_z": str(config.alerts.spike.z),
         "attribution_half_life_days": str(stages.attribution_half_life_days),
+        # The zone of the local days and hours the marts show (macros/time.sql).
+        "reporting_timezone": config.reporting_timezone,
         # How mentions are read (int_mentions_enriched): the explicit stage → cue sets
         # mapping and the topic packs ('*' = all brands; null = every pack).
         "stage_cues": json.dumps(stages.stage_cues, ensure_ascii=False, sort_keys=True),
@@ -71,8 +73,12 @@ def sync_config(con: duckdb.DuckDBPyConnection, config: Config) -> None:
     try:
         con.execute("delete from config.brands")
         con.executemany(
-            "insert into config.brands values (?, ?, ?, ?)",
-            [[b.name, b.keywords, b.exclude, b.languages] for b in config.brands],
+            "insert into config.brands (brand, keywords, exclude, languages, language) "
+            "values (?, ?, ?, ?, ?)",
+            [
+                [b.name, b.keywords, b.exclude, b.languages, b.display_language]
+                for b in config.brands
+            ],
         )
         con.execute("delete from config.brand_relevance")
         con.executemany(

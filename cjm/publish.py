@@ -46,6 +46,29 @@ def bi_paths(config: Config, warehouse: Path) -> tuple[Path, Path]:
     return duck, parquet
 
 
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def copy_comments(con: duckdb.DuckDBPyConnection, source: str, table: str) -> None:
+    """The dbt descriptions (persist_docs) of `wh.marts.<table>` onto its copy `<table>`:
+    `create table as` copies the data, not the COMMENTs, and BI readers should see
+    what a column means where they read it."""
+    found = con.execute(
+        "select comment from duckdb_tables() where database_name = 'wh' "
+        "and schema_name = 'marts' and table_name = ?",
+        [table],
+    ).fetchone()
+    if found and found[0]:
+        con.execute(f"comment on table {source}.{table} is {_sql_text(found[0])}")
+    for column, comment in con.execute(
+        "select column_name, comment from duckdb_columns() where database_name = 'wh' "
+        "and schema_name = 'marts' and table_name = ? and comment is not null",
+        [table],
+    ).fetchall():
+        con.execute(f'comment on column {source}.{table}."{column}" is {_sql_text(comment)}')
+
+
 KEEP_VERSIONS = 3  # Parquet sets kept: the current one and two before it
 MANIFEST = "_manifest.json"  # written last into a version: its presence means complete
 
@@ -117,6 +140,7 @@ def publish_marts(config: Config, warehouse: Path) -> dict[str, Any]:
         rows: dict[str, int] = {}
         for t in tables:
             con.execute(f"create table main.{t} as select * from wh.marts.{t}")
+            copy_comments(con, "main", t)
             rows[t] = con.execute(f"select count(*) from main.{t}").fetchone()[0]
             target = version / f"{t}.parquet"
             con.execute(f"copy main.{t} to '{target}' (format parquet, compression zstd)")

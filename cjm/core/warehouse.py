@@ -138,6 +138,9 @@ create table if not exists config.brands (
     exclude    varchar[],
     languages  varchar[]
 );
+-- The brand's display language (cjm.config.Brand.display_language): the labels its
+-- marts show.
+alter table config.brands add column if not exists language varchar;
 
 -- How relevance is judged per brand (cjm.config.Brand context / off_topic /
 -- relevance.min_score); a table of its own so config.brands keeps its four columns.

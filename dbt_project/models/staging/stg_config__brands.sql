@@ -25,6 +25,9 @@ renamed as (
         coalesce(source.languages, []::varchar[]) as languages,
         coalesce(relevance.context, []::varchar[]) as context,
         coalesce(relevance.off_topic, []::varchar[]) as off_topic,
+        -- the loader writes cjm.config.Brand.display_language; a warehouse loaded by an
+        -- older release has none and reads English
+        coalesce(source.language, 'en') as display_language,
 
         ---------- numerics
         -- the default of cjm.config.Relevance.min_score (enrichment.relevance.DEFAULT_MIN_SCORE)
