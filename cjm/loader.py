@@ -73,17 +73,18 @@ def sync_config(con: duckdb.DuckDBPyConnection, config: Config) -> None:
     try:
         con.execute("delete from config.brands")
         con.executemany(
-            "insert into config.brands (brand, keywords, exclude, languages, language) "
-            "values (?, ?, ?, ?, ?)",
-            [
-                [b.name, b.keywords, b.exclude, b.languages, b.display_language]
-                for b in config.brands
-            ],
+            "insert into config.brands values (?, ?, ?, ?)",
+            [[b.name, b.keywords, b.exclude, b.languages] for b in config.brands],
         )
         con.execute("delete from config.brand_relevance")
         con.executemany(
             "insert into config.brand_relevance values (?, ?, ?, ?)",
             [[b.name, b.context, b.off_topic, b.relevance.min_score] for b in config.brands],
+        )
+        con.execute("delete from config.brand_display")
+        con.executemany(
+            "insert into config.brand_display values (?, ?)",
+            [[b.name, b.display_language] for b in config.brands],
         )
         con.execute("delete from config.stages")
         con.executemany(

@@ -109,6 +109,17 @@ def test_russian_brand_reads_russian_labels_with_codes_kept(russian: Path) -> No
     assert [t for t in texts if SNAKE.search(t)] == []
     goals = _texts(russian, "communication_map", ("goal", "recommendation"))
     assert goals and all(CYRILLIC.search(g) and not re.search(r"[A-Za-z]", g) for g in goals)
+    # every mart that carries a stage shows its label beside the code
+    for sql in (
+        "select distinct from_stage, from_stage_label from marts.stage_conversion",
+        "select distinct to_stage, to_stage_label from marts.stage_conversion",
+        "select distinct stage, stage_label from marts.touchpoints",
+        "select distinct stage, stage_label from marts.sentiment",
+        "select distinct stage, stage_label from marts.mentions",
+        "select distinct top_stage, top_stage_label from marts.keyword_map",
+    ):
+        pairs = rows(russian, sql)
+        assert pairs and all(label == labels("stage", code) for code, label in pairs if code), sql
 
 
 def test_english_brand_reads_english_labels(english: Path) -> None:

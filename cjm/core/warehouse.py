@@ -138,9 +138,6 @@ create table if not exists config.brands (
     exclude    varchar[],
     languages  varchar[]
 );
--- The brand's display language (cjm.config.Brand.display_language): the labels its
--- marts show.
-alter table config.brands add column if not exists language varchar;
 
 -- How relevance is judged per brand (cjm.config.Brand context / off_topic /
 -- relevance.min_score); a table of its own so config.brands keeps its four columns.
@@ -149,6 +146,13 @@ create table if not exists config.brand_relevance (
     context    varchar[],
     off_topic  varchar[],
     min_score  double
+);
+
+-- The language each brand's marts are shown in (cjm.config.Brand.display_language),
+-- a table of its own for the same reason.
+create table if not exists config.brand_display (
+    brand      varchar primary key,
+    language   varchar not null
 );
 
 create table if not exists config.stages (

@@ -34,7 +34,7 @@ def ts(text: str) -> datetime:
 def _load_dataset(path: Path) -> None:
     with open_warehouse(path) as con:
         con.execute(
-            "insert into config.brands (brand, keywords, exclude, languages) values "
+            "insert into config.brands values "
             "('Acme Bank', ['acme', 'акме', '@acmebank'], ['acme corporation'], ['ru', 'en'])"
         )
         labels = {
