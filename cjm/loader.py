@@ -47,6 +47,8 @@ def sync_config(con: duckdb.DuckDBPyConnection, config: Config) -> None:
         "spike_min_count": str(config.alerts.spike.min_count),
         "spike_z": str(config.alerts.spike.z),
         "attribution_half_life_days": str(stages.attribution_half_life_days),
+        # The zone of the local days and hours the marts show (macros/time.sql).
+        "reporting_timezone": config.reporting_timezone,
         # How mentions are read (int_mentions_enriched): the explicit stage → cue sets
         # mapping and the topic packs ('*' = all brands; null = every pack).
         "stage_cues": json.dumps(stages.stage_cues, ensure_ascii=False, sort_keys=True),
@@ -80,6 +82,11 @@ def sync_config(con: duckdb.DuckDBPyConnection, config: Config) -> None:
         con.executemany(
             "insert into config.brand_relevance values (?, ?, ?, ?)",
             [[b.name, b.context, b.off_topic, b.relevance.min_score] for b in config.brands],
+        )
+        con.execute("delete from config.brand_display")
+        con.executemany(
+            "insert into config.brand_display values (?, ?)",
+            [[b.name, b.display_language] for b in config.brands],
         )
         con.execute("delete from config.stages")
         con.executemany(

@@ -34,7 +34,7 @@ def write_marts(
             """create or replace table marts.mentions (
                 mention_id varchar, brand varchar, source varchar, channel varchar,
                 url varchar, author varchar, text varchar, published_at timestamptz,
-                sentiment varchar, sentiment_score double, topics varchar[])"""
+                sentiment varchar, sentiment_score double, topics varchar[], stage varchar)"""
         )
         rows, mentions = [], []
         for h in range(last_hour + 1):
@@ -51,10 +51,11 @@ def write_marts(
                     (f"m{h}-{i}", brand, "listening" if i % 3 else "media", "telegram",
                      f"https://example.org/{h}/{i}", f"user{h}-{i}",
                      f"App is down again <b>#{h}-{i}</b> & nobody answers",
-                     at + timedelta(minutes=i % 60), "negative", -1.0 - (i % 4) / 10, topics)
+                     at + timedelta(minutes=i % 60), "negative", -1.0 - (i % 4) / 10, topics,
+                     "usage")
                 )  # fmt: skip
         con.executemany("insert into marts.negative_spikes values (?,?,?,?,?,?,?,?,?)", rows)
-        con.executemany("insert into marts.mentions values (?,?,?,?,?,?,?,?,?,?,?)", mentions)
+        con.executemany("insert into marts.mentions values (?,?,?,?,?,?,?,?,?,?,?,?)", mentions)
 
 
 def alert_rows(path: Path) -> list[tuple]:

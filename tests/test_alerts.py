@@ -95,11 +95,12 @@ def receivers(
 def _config(notify: list[dict[str, Any]], **alerts: Any) -> Any:
     return parse_config(
         {
-            "brands": [{"name": "Acme", "keywords": ["acme"]}],
+            # English by default for targets without a language of their own
+            "brands": [{"name": "Acme", "keywords": ["acme"], "language": "en"}],
             "sources": [{"name": "x", "type": "rss", "url": "http://127.0.0.1/rss"}],
             "alerts": {
                 "spike": {"cooldown_hours": 3},
-                "report_url": "https://bi.example.org/cjm?brand={brand}&date={date}",
+                "report_base_url": "https://bi.example.org/cjm/",
                 "retry_backoff_seconds": 0,
                 "notify": notify,
                 **alerts,
@@ -140,8 +141,10 @@ def test_each_target_gets_one_message_with_the_incident(
     (slack,) = _requests(http, SLACK_PATH)
     body = slack.get_json()
     assert "Acme: 40 negative mentions in 2 h from 2026-03-02 06:00 UTC" in body["text"]
-    assert "app_stability (40), support_quality (20)" in body["text"]
-    assert "https://bi.example.org/cjm?brand=Acme&date=2026-03-02" in body["text"]
+    assert "App reliability (40), Support quality (20)" in body["text"]  # labels, not codes
+    assert "Where: example.org (40)" in body["text"]  # the site, not the source name
+    assert "(listening)" not in body["text"]
+    assert "https://bi.example.org/cjm/Acme.html" in body["text"]
     assert body["blocks"][0]["type"] == "section"
     # three examples, each with its link
     assert body["text"].count("https://example.org/") == 3
@@ -149,6 +152,7 @@ def test_each_target_gets_one_message_with_the_incident(
     (tg,) = _requests(http, f"/bot{TG_TOKEN}/sendMessage")
     text = _telegram_text(tg)
     assert "Acme: 40 негативных упоминаний за 2 ч" in text  # language ru
+    assert "Главные темы негатива: Работа приложения (40), Качество поддержки (20)" in text
     assert "&lt;b&gt;" in text  # mention text escaped for parse_mode HTML
     assert '<a href="https://example.org/' in text
 

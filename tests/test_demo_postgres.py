@@ -51,7 +51,13 @@ def test_the_demo_publishes_every_mart_to_postgres(tmp_path: Path, postgres_serv
                 "select table_name from marts.published_refresh where table_name like 'ops\\_%'"
             ).fetchall()
         }
+        # the dbt descriptions travel as COMMENTs, which BI tools show beside each column
+        table_doc, column_doc = pg.execute(
+            "select obj_description('marts.cjm'::regclass, 'pg_class'), "
+            "col_description('marts.cjm'::regclass, 1)"
+        ).fetchone()
     assert got == expected
     assert min(expected.values()) > 0
     assert refreshes == 1
+    assert table_doc and "Customer Journey Map" in table_doc and column_doc
     assert ops == {"ops_quarantine_counts", "ops_validation_runs", "ops_source_freshness"}

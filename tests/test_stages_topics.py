@@ -289,8 +289,13 @@ def test_every_topic_belongs_to_one_pack_and_has_a_label() -> None:
         rows = list(csv.DictReader(fh))
     packs = {row["pack"] for row in rows}
     assert {"general", "banking", "telecom", "retail", "airlines"} <= packs
-    with (SEEDS_DIR / "topic_labels.csv").open(encoding="utf-8", newline="") as fh:
-        labels = {(row["topic"], row["language"]): row["label"] for row in csv.DictReader(fh)}
+    with (SEEDS_DIR / "display_labels.csv").open(encoding="utf-8", newline="") as fh:
+        labels = {
+            (row["code"], language): row[f"label_{language}"]
+            for row in csv.DictReader(fh)
+            if row["kind"] == "topic"
+            for language in ("ru", "en")
+        }
     for topic in {row["topic"] for row in rows}:
         for language in ("ru", "en"):
             assert labels.get((topic, language)), (topic, language)

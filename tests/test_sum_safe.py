@@ -162,6 +162,8 @@ UNITS: dict[str, str] = {
                         where setting_key = 'conversion_stage')""",
     "crm_events": "select count(*) from staging.stg_raw__crm_events",
     "relevant_stories": f"select count(*) from marts.mentions where {STORIES}",
+    "crm_events_and_stories": f"""select (select count(*) from staging.stg_raw__crm_events)
+        + (select count(*) from marts.mentions where {STORIES})""",
     "customer_voice_stories": f"""select count(*) from marts.mentions
         where {STORIES} and author_role != 'brand' and {CONFIGURED}""",
     "customer_voice_nps_stories": f"""select count(*) from marts.mentions

@@ -21,7 +21,7 @@ from cjm.core.config import Config
 class Example:
     text: str
     url: str | None
-    source: str
+    site: str  # where it was posted: the link's site, else the channel
     channel: str | None
     published_at: datetime
 
@@ -44,9 +44,12 @@ class Incident:
     peak_baseline: float
     max_score: float
     is_closed: bool  # no spike for cooldown_hours after last_spike (in the data)
-    topics: list[tuple[str, int]] = field(default_factory=list)
-    sources: list[tuple[str, int]] = field(default_factory=list)
+    topics: list[tuple[str, int]] = field(default_factory=list)  # topic codes
+    # where the negative mentions were posted: the link's site, else the channel code
+    sites: list[tuple[str, int]] = field(default_factory=list)
     examples: list[Example] = field(default_factory=list)
+    stage: str | None = None  # the stage most of the negative mentions are at (code)
+    reach: int | None = None  # views of the negative mentions, where the source gives them
 
     @property
     def end(self) -> datetime:
@@ -59,7 +62,7 @@ class Incident:
             out[key] = out[key].isoformat()
         out["end"] = self.end.isoformat()
         out["topics"] = [{"topic": t, "mentions": n} for t, n in self.topics]
-        out["sources"] = [{"source": s, "negative_mentions": n} for s, n in self.sources]
+        out["sites"] = [{"site": s, "negative_mentions": n} for s, n in self.sites]
         out["examples"] = [
             {**e, "published_at": e["published_at"].isoformat()} for e in out["examples"]
         ]
@@ -132,8 +135,10 @@ def read_incidents(
                 max_score=float(r[11]),
                 is_closed=newest >= last_spike + timedelta(hours=rule.cooldown_hours),
                 topics=_top_topics(con, brand, start, window_end, top),
-                sources=_sources(con, brand, start, window_end),
+                sites=_sites(con, brand, start, window_end),
                 examples=_examples(con, brand, start, window_end, examples),
+                stage=_top_stage(con, brand, start, window_end),
+                reach=_reach(con, brand, start, window_end),
             )
         )
     return out
@@ -161,15 +166,49 @@ def _top_topics(
     return [(t, int(n)) for t, n in rows]
 
 
-def _sources(
+# The host of a mention's link without `www.`: the site it was posted on.
+_SITE = "nullif(regexp_extract(url, '^[A-Za-z]+://(?:www\\.)?([^/:?#]+)', 1), '')"
+
+
+def _sites(
     con: duckdb.DuckDBPyConnection, brand: str, start: datetime, end: datetime
 ) -> list[tuple[str, int]]:
+    """Where the negative mentions came from, as a reader knows it (vk.com, t.me, the
+    channel when there is no link), not the config's source names."""
     rows = con.execute(
-        f"select source, count(*) as n {_NEGATIVE_IN_WINDOW} group by source "
-        "order by n desc, source",
+        f"select coalesce({_SITE}, channel, source) as site, count(*) as n "
+        f"{_NEGATIVE_IN_WINDOW} group by site order by n desc, site",
         {"brand": brand, "start": start, "end": end},
     ).fetchall()
     return [(s, int(n)) for s, n in rows]
+
+
+def _top_stage(
+    con: duckdb.DuckDBPyConnection, brand: str, start: datetime, end: datetime
+) -> str | None:
+    row = con.execute(
+        f"select stage, count(*) as n {_NEGATIVE_IN_WINDOW} and stage is not null "
+        "group by stage order by n desc, stage limit 1",
+        {"brand": brand, "start": start, "end": end},
+    ).fetchone()
+    return row[0] if row else None
+
+
+def _reach(
+    con: duckdb.DuckDBPyConnection, brand: str, start: datetime, end: datetime
+) -> int | None:
+    """Views of the incident's negative mentions where the source reports them
+    (Telegram's view counter, in raw.mentions.attributes); None when none does."""
+    row = con.execute(
+        f"""
+        select sum(try_cast(json_extract_string(raw_mentions.attributes, '$.views') as bigint))
+        from (select mention_id {_NEGATIVE_IN_WINDOW}) as negative
+        inner join raw.mentions as raw_mentions
+            on negative.mention_id = raw_mentions.mention_id
+        """,
+        {"brand": brand, "start": start, "end": end},
+    ).fetchone()
+    return int(row[0]) if row and row[0] is not None else None
 
 
 def _examples(
@@ -181,7 +220,7 @@ def _examples(
         return []
     rows = con.execute(
         f"""
-        select text, url, source, channel, published_at
+        select text, url, coalesce({_SITE}, channel, source) as site, channel, published_at
         from (
             select *, row_number() over (
                 partition by coalesce(author, mention_id) order by sentiment_score, mention_id

@@ -9,52 +9,55 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from cjm.alerts.incidents import Incident
+from cjm.core.labels import Labels, count_of
 
 TEXTS: dict[str, dict[str, str]] = {
     "en": {
-        "subject": "Negative spike: {brand}, {negatives} negative mentions since {start} UTC",
-        "subject_update": "Update, negative spike over: {brand}, {negatives} negative mentions",
-        "headline": (
-            "{brand}: {negatives} negative mentions in {hours} h from {start} UTC, "
-            "≈{baseline} expected."
-        ),
+        "subject": "Negative spike: {brand}, {negatives} since {start}",
+        "subject_update": "Update, negative spike over: {brand}, {negatives}",
+        "headline": "{brand}: {negatives} in {hours} h from {start}, ≈{baseline} expected.",
         "headline_update": (
-            "Update: the {brand} incident from {start} UTC is over: {negatives} negative "
-            "mentions in {hours} h (≈{baseline} expected); the first alert counted "
-            "{first_negatives}."
+            "Update: the {brand} incident from {start} is over: {negatives} in {hours} h "
+            "(≈{baseline} expected); the first alert counted {first_negatives}."
         ),
-        "peak": "Peak: {peak} at {peak_at} UTC (expected ≈{peak_baseline}, threshold {threshold}).",
+        "peak": "Peak: {peak} at {peak_at} (expected ≈{peak_baseline}, threshold {threshold}).",
+        "stage": "Stage",
         "topics": "Top negative topics",
-        "sources": "Sources",
+        "sites": "Where",
+        "reach": "Reach",
         "examples": "Examples",
         "report": "Report",
         "none": "none",
     },
     "ru": {
-        "subject": "Всплеск негатива: {brand}, {negatives} негативных упоминаний с {start} UTC",
-        "subject_update": (
-            "Обновление, всплеск негатива закончился: {brand}, {negatives} упоминаний"
-        ),
-        "headline": (
-            "{brand}: {negatives} негативных упоминаний за {hours} ч с {start} UTC, "
-            "обычно ≈{baseline}."
-        ),
+        "subject": "Всплеск негатива: {brand}, {negatives} с {start}",
+        "subject_update": "Обновление, всплеск негатива закончился: {brand}, {negatives}",
+        "headline": "{brand}: {negatives} за {hours} ч с {start}, обычно ≈{baseline}.",
         "headline_update": (
-            "Обновление: инцидент {brand} с {start} UTC закончился: {negatives} негативных "
-            "упоминаний за {hours} ч (обычно ≈{baseline}); в первом оповещении было "
-            "{first_negatives}."
+            "Обновление: инцидент {brand} с {start} закончился: {negatives} за {hours} ч "
+            "(обычно ≈{baseline}); в первом оповещении было {first_negatives}."
         ),
-        "peak": "Пик: {peak} в {peak_at} UTC (обычно ≈{peak_baseline}, порог {threshold}).",
+        "peak": "Пик: {peak} в {peak_at} (обычно ≈{peak_baseline}, порог {threshold}).",
+        "stage": "Этап",
         "topics": "Главные темы негатива",
-        "sources": "Источники",
+        "sites": "Площадки",
+        "reach": "Охват",
         "examples": "Примеры",
         "report": "Отчёт",
         "none": "нет",
     },
+}
+
+# The counted nouns, in the form count_of agrees with the number.
+NOUNS: dict[str, dict[str, str]] = {
+    "en": {"negatives": "negative mention", "views": "view"},
+    "ru": {"negatives": "негативное упоминание", "views": "просмотр"},
 }
 
 
@@ -67,13 +70,18 @@ class Message:
     body: dict[str, Any]  # the webhook's JSON
 
 
-def report_link(template: str | None, incident: Incident) -> str | None:
-    """The configured report URL with {brand} and {date} filled in (URL-quoted)."""
-    if not template:
+def report_link(base_url: str | None, brand: str) -> str | None:
+    """The brand's page of the CJM report (`cjm report` writes one `<brand>.html` per
+    brand) under the configured base URL; no link when none is configured."""
+    if not base_url:
         return None
-    return template.replace("{brand}", quote(incident.brand)).replace(
-        "{date}", incident.start.strftime("%Y-%m-%d")
-    )
+    return f"{base_url.rstrip('/')}/{quote(brand)}.html"
+
+
+def local_time(at: datetime, timezone: str) -> str:
+    """A time as the team reads it: wall clock of the reporting zone, with its name."""
+    local = at.astimezone(ZoneInfo(timezone))
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
 
 
 def _num(x: float) -> str:
@@ -89,22 +97,27 @@ def render(
     incident: Incident,
     language: str,
     kind: str,
-    report_url: str | None,
+    report_base_url: str | None,
     first_negatives: int | None = None,
+    labels: Labels | None = None,
+    timezone: str = "UTC",
 ) -> Message:
     """Render one alert. kind is 'incident' (the first alert) or 'update' (once, when an
-    incident that grew after its first alert is over)."""
-    t = TEXTS.get(language, TEXTS["en"])
+    incident that grew after its first alert is over). Codes are shown as `labels` of
+    the message's language, times in `timezone`."""
+    language = language if language in TEXTS else "en"
+    t = TEXTS[language]
+    label = labels if labels is not None else Labels(language)
     hours = incident.spike_buckets * incident.bucket_hours
     fmt = {
         "brand": incident.brand,
-        "negatives": incident.negative_mentions,
-        "start": incident.start.strftime("%Y-%m-%d %H:%M"),
+        "negatives": count_of(incident.negative_mentions, NOUNS[language]["negatives"], language),
+        "start": local_time(incident.start, timezone),
         "hours": hours,
         "baseline": _num(round(incident.baseline, 1)),
         "first_negatives": first_negatives if first_negatives is not None else "?",
         "peak": incident.peak_negative_mentions,
-        "peak_at": incident.peak_at.strftime("%Y-%m-%d %H:%M"),
+        "peak_at": local_time(incident.peak_at, timezone),
         "peak_baseline": _num(round(incident.peak_baseline, 1)),
         "threshold": _num(round(incident.threshold, 1)),
     }
@@ -112,15 +125,25 @@ def render(
     subject = t["subject_update" if update else "subject"].format(**fmt)
     headline = t["headline_update" if update else "headline"].format(**fmt)
     peak = t["peak"].format(**fmt)
-    topics = ", ".join(f"{name} ({n})" for name, n in incident.topics) or t["none"]
-    sources = ", ".join(f"{name} ({n})" for name, n in incident.sources) or t["none"]
-    link = report_link(report_url, incident)
+    topics = ", ".join(f"{label('topic', name)} ({n})" for name, n in incident.topics) or t["none"]
+    sites = ", ".join(f"{label('channel', name)} ({n})" for name, n in incident.sites) or t["none"]
+    facts = []
+    if incident.stage:
+        facts.append(f"{t['stage']}: {label('stage', incident.stage)}")
+    facts += [f"{t['topics']}: {topics}", f"{t['sites']}: {sites}"]
+    if incident.reach is not None:
+        facts.append(
+            f"{t['reach']}: {count_of(incident.reach, NOUNS[language]['views'], language)}"
+        )
+    link = report_link(report_base_url, incident.brand)
 
-    lines = [headline, peak, f"{t['topics']}: {topics}", f"{t['sources']}: {sources}"]
+    lines = [headline, peak, *facts]
     if incident.examples:
         lines.append(f"{t['examples']}:")
         for e in incident.examples:
-            lines.append(f"— «{_short(e.text)}» ({e.source}) {e.url or ''}".rstrip())
+            lines.append(
+                f"— «{_short(e.text)}» ({label('channel', e.site)}) {e.url or ''}".rstrip()
+            )
     if link:
         lines.append(f"{t['report']}: {link}")
     text = "\n".join(lines)
@@ -129,13 +152,12 @@ def render(
     html_lines = [
         f"<b>{esc(headline)}</b>",
         esc(peak),
-        f"{esc(t['topics'])}: {esc(topics)}",
-        f"{esc(t['sources'])}: {esc(sources)}",
+        *(esc(fact) for fact in facts),
     ]
     if incident.examples:
         html_lines.append(f"{esc(t['examples'])}:")
         for e in incident.examples:
-            quote_ = f"«{esc(_short(e.text))}» ({esc(e.source)})"
+            quote_ = f"«{esc(_short(e.text))}» ({esc(label('channel', e.site))})"
             html_lines.append(
                 f'— <a href="{esc(e.url, quote=True)}">{quote_}</a>' if e.url else f"— {quote_}"
             )
@@ -147,9 +169,9 @@ def render(
         return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
     example_lines = [
-        f"• <{e.url}|{mrkdwn(_short(e.text, 150))}> ({mrkdwn(e.source)})"
+        f"• <{e.url}|{mrkdwn(_short(e.text, 150))}> ({mrkdwn(label('channel', e.site))})"
         if e.url
-        else f"• {mrkdwn(_short(e.text, 150))} ({mrkdwn(e.source)})"
+        else f"• {mrkdwn(_short(e.text, 150))} ({mrkdwn(label('channel', e.site))})"
         for e in incident.examples
     ]
     blocks: list[dict[str, Any]] = [
@@ -158,13 +180,7 @@ def render(
             "type": "section",
             "text": {
                 "type": "mrkdwn",
-                "text": "\n".join(
-                    [
-                        mrkdwn(peak),
-                        f"*{t['topics']}:* {mrkdwn(topics)}",
-                        f"*{t['sources']}:* {mrkdwn(sources)}",
-                    ]
-                ),
+                "text": "\n".join([mrkdwn(peak), *(mrkdwn(fact) for fact in facts)]),
             },
         },
     ]

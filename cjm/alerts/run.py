@@ -23,6 +23,7 @@ from cjm.alerts.delivery import deliver_with_retries
 from cjm.alerts.incidents import Incident, read_incidents
 from cjm.alerts.messages import render
 from cjm.core.config import Config, NotifyTarget, load_config
+from cjm.core.labels import Labels
 from cjm.core.warehouse import open_warehouse
 
 log = logging.getLogger("cjm.alerts")
@@ -58,6 +59,15 @@ def _marts_ready(con: duckdb.DuckDBPyConnection) -> bool:
 
 def _wants(target: NotifyTarget, brand: str) -> bool:
     return not target.brands or brand in target.brands
+
+
+def target_language(cfg: Config, target: NotifyTarget, brand: str) -> str:
+    """The target's own language, else the brand's display language (a brand gone from
+    the config reads English)."""
+    if target.language:
+        return target.language
+    found = next((b for b in cfg.brands if b.name == brand), None)
+    return found.display_language if found else "en"
 
 
 def run_alerts(
@@ -137,7 +147,16 @@ def _handle(
         summary._count(target.key, "already_sent" if row.status != "failed" else "failed")
         return
 
-    message = render(incident, target.language, kind, cfg.alerts.report_url, first_negatives)
+    language = target_language(cfg, target, incident.brand)
+    message = render(
+        incident,
+        language,
+        kind,
+        cfg.alerts.report_base_url,
+        first_negatives,
+        labels=Labels(language, cfg),
+        timezone=cfg.reporting_timezone,
+    )
     payload = {**message.body, "subject": message.subject}
     if row is None:
         state.record_intent(
@@ -148,7 +167,7 @@ def _handle(
             incident_end=incident.last_spike,
             target_key=target.key,
             target_type=target.type,
-            language=target.language,
+            language=language,
             kind=kind,
             negative_mentions=incident.negative_mentions,
             baseline=incident.baseline,

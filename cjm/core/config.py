@@ -14,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, Union
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
@@ -86,17 +87,32 @@ class Relevance(_Model):
     min_score: float = Field(default=0.3, ge=0, le=1)
 
 
+# The languages display_labels has a column for (label_ru, label_en).
+DisplayLanguage = Literal["ru", "en"]
+DISPLAY_LANGUAGES: tuple[str, ...] = ("ru", "en")
+
+
 class Brand(_Model):
     name: str = Field(min_length=1)
     keywords: list[str] = Field(min_length=1)
     exclude: list[str] = Field(default_factory=list)
     languages: list[str] = Field(default_factory=lambda: ["ru", "en"])
+    # The language people read the brand's marts, report and alerts in (labels of the
+    # seed display_labels); default: the first of `languages`.
+    language: DisplayLanguage | None = None
     # Brand-domain words that make a match more likely about the brand ("app store").
     context: list[str] = Field(default_factory=list)
     # Words of the keyword's other senses anywhere in the text ("pie", "juice"); unlike
     # `exclude` (a phrase masked before matching) they only lower the relevance.
     off_topic: list[str] = Field(default_factory=list)
     relevance: Relevance = Field(default_factory=Relevance)
+
+    @property
+    def display_language(self) -> DisplayLanguage:
+        if self.language:
+            return self.language
+        first = self.languages[0] if self.languages else ""
+        return first if first in DISPLAY_LANGUAGES else "en"  # type: ignore[return-value]
 
 
 class SecretRef(_Model):
@@ -564,7 +580,8 @@ class NotifyTarget(_Model):
     airflow_conn: str
     # e-mail: recipients; telegram: the chat id (else the connection's host / extra chat_id)
     to: list[str] = Field(default_factory=list)
-    language: Literal["ru", "en"] = "en"
+    # The message's language; default: the brand's display language (Brand.language).
+    language: DisplayLanguage | None = None
     # A stable name for ops.alerts (default type:airflow_conn); renaming it re-alerts.
     name: str | None = None
     # Only these brands (default: all).
@@ -588,8 +605,9 @@ class Alerts(_Model):
     # brand name → overrides of `spike`, e.g. {Finly: {min_count: 8, z: 5}}
     brands: dict[str, dict[str, Any]] = Field(default_factory=dict)
     notify: list[NotifyTarget] = Field(default_factory=list)
-    # Link to the dashboard/report in every alert; {brand} and {date} are filled in.
-    report_url: str | None = None
+    # Where the CJM report's pages are served (one `<brand>.html` per brand, written by
+    # `cjm report`): every alert links `<report_base_url>/<brand>.html`; no link when unset.
+    report_base_url: str | None = None
     # Only incidents whose last spike is this close to the brand's newest bucket are
     # sent: switching alerts on over a year of history must not send a year of alerts.
     lookback_hours: int = Field(default=168, gt=0)
@@ -750,6 +768,9 @@ class Config(_Model):
     paths: Paths = Field(default_factory=Paths)
     report: Report = Field(default_factory=Report)
     pii: Pii = Field(default_factory=Pii)
+    # The IANA time zone of the days, cohorts, spike hours and alert times people read;
+    # storage stays UTC.
+    reporting_timezone: str = "UTC"
     # Where relative paths in this file are resolved from (the config's folder's parent
     # for files under config/, so `data/inbox/*.csv` means the same from any cwd).
     base_dir: str = "."
@@ -762,6 +783,17 @@ class Config(_Model):
         if isinstance(value, list):
             value = _sources_adapter(source_models()).validate_python(value)
         return handler(value)
+
+    @field_validator("reporting_timezone")
+    @classmethod
+    def _known_timezone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"{v!r} is not an IANA time zone name (e.g. Europe/Moscow, UTC)"
+            ) from None
+        return v
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Config:

@@ -165,6 +165,13 @@ create table if not exists config.brand_relevance (
     min_score  double
 );
 
+-- The language each brand's marts are shown in (cjm.config.Brand.display_language),
+-- a table of its own for the same reason.
+create table if not exists config.brand_display (
+    brand      varchar primary key,
+    language   varchar not null
+);
+
 create table if not exists config.stages (
     stage       varchar primary key,
     stage_order integer not null,

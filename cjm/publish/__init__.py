@@ -46,6 +46,33 @@ def bi_paths(config: Config, warehouse: Path) -> tuple[Path, Path]:
     return duck, parquet
 
 
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def copy_comments(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """The dbt descriptions (persist_docs) of `wh.marts.<table>` onto its copy in the
+    staging file: `create table as` copies the data, not the COMMENTs, and BI readers
+    should see what a column means where they read it (PostgreSQL gets them from here)."""
+    found = con.execute(
+        "select comment from duckdb_tables() where database_name = 'wh' "
+        "and schema_name = 'marts' and table_name = ?",
+        [table],
+    ).fetchone()
+    if found and found[0]:
+        con.execute(f"comment on table main.{table} is {_sql_text(found[0])}")
+    for column, comment in con.execute(
+        "select column_name, comment from duckdb_columns() where database_name = 'wh' "
+        "and schema_name = 'marts' and table_name = ? and comment is not null",
+        [table],
+    ).fetchall():
+        con.execute(f'comment on column main.{table}."{column}" is {_sql_text(comment)}')
+    con.execute(
+        f"comment on column main.{table}.refresh_id is "
+        f"{_sql_text('The refresh this row was published by (see published_refresh).')}"
+    )
+
+
 KEEP_VERSIONS = 3  # Parquet sets kept: the current one and two before it
 MANIFEST = "_manifest.json"  # written last into a version: its presence means complete
 
@@ -159,6 +186,8 @@ def _stage(
             if "$published_at" in query
             else {"refresh_id": refresh_id},
         )
+        if name in tables:
+            copy_comments(con, name)
         rows[name] = con.execute(f"select count(*) from main.{name}").fetchone()[0]
     con.execute(
         f"create table main.{REFRESH_TABLE} (refresh_id varchar, published_at timestamptz, "

@@ -147,6 +147,33 @@ def _csv_value(name: str, duck_type: str, how: str) -> str:
     return col
 
 
+def _copy_comments(
+    duck: duckdb.DuckDBPyConnection, pg: psycopg.Connection, schema: str, table: str
+) -> None:
+    """The dbt descriptions the staging file carries (persist_docs) as PostgreSQL
+    COMMENTs, which Metabase, Superset and DataLens show beside each column."""
+    here = "database_name = current_database() and schema_name = 'main' and table_name = ?"
+    found = duck.execute(f"select comment from duckdb_tables() where {here}", [table]).fetchone()
+    if found and found[0]:
+        pg.execute(
+            sql.SQL("comment on table {}.{} is {}").format(
+                sql.Identifier(schema), sql.Identifier(table), sql.Literal(found[0])
+            )
+        )
+    for column, comment in duck.execute(
+        f"select column_name, comment from duckdb_columns() where {here} and comment is not null",
+        [table],
+    ).fetchall():
+        pg.execute(
+            sql.SQL("comment on column {}.{}.{} is {}").format(
+                sql.Identifier(schema),
+                sql.Identifier(table),
+                sql.Identifier(column),
+                sql.Literal(comment),
+            )
+        )
+
+
 def _copy_table(
     duck: duckdb.DuckDBPyConnection, pg: psycopg.Connection, schema: str, table: str, tmp: Path
 ) -> int:
@@ -167,6 +194,7 @@ def _copy_table(
             ),
         )
     )
+    _copy_comments(duck, pg, schema, table)
     select = ", ".join(_csv_value(n, d, how) for n, d, _, how in cols)
     csv = tmp / f"{table}.csv"
     duck.execute(

@@ -25,3 +25,11 @@
 {% macro padded_words(expr) -%}
     (' ' || array_to_string({{ tokenize(expr) }}, ' ') || ' ')
 {%- endmacro %}
+
+{#-
+    What a reader sees for a code: its label (a column of int_labels_localized
+    joined on kind and code), else the code with its underscores as spaces.
+-#}
+{% macro label_or_code(label_expr, code_expr) -%}
+    coalesce({{ label_expr }}, replace({{ code_expr }}, '_', ' '))
+{%- endmacro %}

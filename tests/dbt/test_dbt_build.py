@@ -356,9 +356,16 @@ def test_cjm_has_a_row_per_stage_in_order(con):
     assert got[0][5] == pytest.approx(3 / 4, abs=1e-6)
     loyalty = got[-1]
     assert loyalty[3:] == (0, 0, None)  # no data yet, still a row
-    usage = rows(con, "select barriers, opportunities from marts.cjm where stage = 'usage'")
+    usage = rows(
+        con, "select barriers, barrier_codes, opportunities from marts.cjm where stage = 'usage'"
+    )
+    # a warehouse without a display language (loaded by an older release) reads English
     assert usage == [
-        ("app_stability (6), response_speed (1)", "Keep the app working; Answer faster")
+        (
+            "App reliability (6), Response time (1)",
+            ["app_stability", "response_speed"],
+            "Keep the app working; Answer faster",
+        )
     ]
 
 

@@ -30,6 +30,12 @@ settings as (
 
 ),
 
+labels as (
+
+    select * from {{ ref('int_labels_localized') }}
+
+),
+
 cutoffs as (
 
     select
@@ -53,9 +59,10 @@ cohorts as (
     select
         grains.period_grain,
         case grains.period_grain
-            when 'day' then {{ utc_date('transitions.from_entered_at') }}
-            when 'week' then {{ utc_date(utc_trunc('week', 'transitions.from_entered_at')) }}
-            when 'month' then {{ utc_date(utc_trunc('month', 'transitions.from_entered_at')) }}
+            -- cohorts of the reporting time zone's days, weeks and months
+            when 'day' then {{ local_date('transitions.from_entered_at') }}
+            when 'week' then {{ local_period_date('week', 'transitions.from_entered_at') }}
+            when 'month' then {{ local_period_date('month', 'transitions.from_entered_at') }}
         end as period_start,
         transitions.*,
         transitions.window_closes_at <= cutoffs.data_cutoff_at as is_window_closed
@@ -113,6 +120,26 @@ aggregated as (
 
 ),
 
+-- the stages in the brand's display language
+labelled as (
+
+    select
+        aggregated.*,
+        {{ label_or_code('from_labels.label', 'aggregated.from_stage') }} as from_stage_label,
+        {{ label_or_code('to_labels.label', 'aggregated.to_stage') }} as to_stage_label
+
+    from aggregated
+    left join labels as from_labels
+        on aggregated.brand = from_labels.brand
+        and from_labels.kind = 'stage'
+        and aggregated.from_stage = from_labels.code
+    left join labels as to_labels
+        on aggregated.brand = to_labels.brand
+        and to_labels.kind = 'stage'
+        and aggregated.to_stage = to_labels.code
+
+),
+
 final as (
 
     select
@@ -122,7 +149,9 @@ final as (
         channel_basis,
         channel,
         from_stage,
+        from_stage_label,
         to_stage,
+        to_stage_label,
         from_stage_order,
         conversion_window_days,
         customers_entered,
@@ -138,7 +167,7 @@ final as (
         customers_entered_observed,
         customers_converted_observed
 
-    from aggregated
+    from labelled
 
 )
 

@@ -3,6 +3,8 @@
 -- (author_role = 'brand') are left out: the map shows the customers' voice.
 -- Customer actions are what customers do (top CRM event types) and what they talk
 -- about at the stage (top topics of their mentions, any tone).
+-- People read the text cells: every code in them is shown as its label in the brand's
+-- display language (int_labels_localized); the codes stay in stage and *_codes.
 
 with
 
@@ -51,17 +53,28 @@ barrier_recommendations as (
 
 ),
 
+labels as (
+
+    select * from {{ ref('int_labels_localized') }}
+
+),
+
 grid as (
 
     select
         brands.brand,
+        brands.display_language,
         stages.stage,
-        stages.stage_label,
+        {{ label_or_code('stage_labels.label', 'stages.stage') }} as stage_label,
         stages.stage_order,
         stages.next_stage
 
     from brands
     cross join stages
+    left join labels as stage_labels
+        on brands.brand = stage_labels.brand
+        and stage_labels.kind = 'stage'
+        and stages.stage = stage_labels.code
 
 ),
 
@@ -84,15 +97,21 @@ action_counts as (
 actions as (
 
     select
-        brand,
-        stage,
+        action_counts.brand,
+        action_counts.stage,
         string_agg(
-            event_type || ' (' || n_events || ')', ', ' order by action_rank
+            {{ label_or_code('labels.label', 'action_counts.event_type') }}
+            || ' (' || action_counts.n_events || ')',
+            ', ' order by action_counts.action_rank
         ) as crm_actions
 
     from action_counts
-    where action_rank <= 5
-    group by brand, stage
+    left join labels
+        on action_counts.brand = labels.brand
+        and labels.kind = 'event_type'
+        and action_counts.event_type = labels.code
+    where action_counts.action_rank <= 5
+    group by action_counts.brand, action_counts.stage
 
 ),
 
@@ -126,13 +145,22 @@ topic_counts as (
 topics as (
 
     select
-        brand,
-        stage,
-        string_agg(topic || ' (' || n_mentions || ')', ', ' order by topic_rank) as mention_topics
+        topic_counts.brand,
+        topic_counts.stage,
+        string_agg(
+            {{ label_or_code('labels.label', 'topic_counts.topic') }}
+            || ' (' || topic_counts.n_mentions || ')',
+            ', ' order by topic_counts.topic_rank
+        ) as mention_topics,
+        list(topic_counts.topic order by topic_counts.topic_rank) as topic_codes
 
     from topic_counts
-    where topic_rank <= 5
-    group by brand, stage
+    left join labels
+        on topic_counts.brand = labels.brand
+        and labels.kind = 'topic'
+        and topic_counts.topic = labels.code
+    where topic_counts.topic_rank <= 5
+    group by topic_counts.brand, topic_counts.stage
 
 ),
 
@@ -157,16 +185,22 @@ emotion_counts as (
 emotions as (
 
     select
-        brand,
-        stage,
+        emotion_counts.brand,
+        emotion_counts.stage,
         string_agg(
-            emotion || ' ' || cast(round(100.0 * n_mentions / n_with_emotion) as integer) || '%',
-            ', ' order by emotion_rank
+            {{ label_or_code('labels.label', 'emotion_counts.emotion') }} || ' '
+            || cast(round(100.0 * emotion_counts.n_mentions / emotion_counts.n_with_emotion) as integer)
+            || '%',
+            ', ' order by emotion_counts.emotion_rank
         ) as emotions
 
     from emotion_counts
-    where emotion_rank <= 3
-    group by brand, stage
+    left join labels
+        on emotion_counts.brand = labels.brand
+        and labels.kind = 'emotion'
+        and emotion_counts.emotion = labels.code
+    where emotion_counts.emotion_rank <= 3
+    group by emotion_counts.brand, emotion_counts.stage
 
 ),
 
@@ -197,15 +231,21 @@ channel_counts as (
 channels as (
 
     select
-        brand,
-        stage,
+        channel_counts.brand,
+        channel_counts.stage,
         string_agg(
-            channel || ' (' || n_interactions || ')', ', ' order by channel_rank
+            {{ label_or_code('labels.label', 'channel_counts.channel') }}
+            || ' (' || channel_counts.n_interactions || ')',
+            ', ' order by channel_counts.channel_rank
         ) as touchpoints
 
     from channel_counts
-    where channel_rank <= 3
-    group by brand, stage
+    left join labels
+        on channel_counts.brand = labels.brand
+        and labels.kind = 'channel'
+        and channel_counts.channel = labels.code
+    where channel_counts.channel_rank <= 3
+    group by channel_counts.brand, channel_counts.stage
 
 ),
 
@@ -243,15 +283,27 @@ barriers as (
         barrier_counts.brand,
         barrier_counts.stage,
         string_agg(
-            barrier_counts.topic || ' (' || barrier_counts.n_mentions || ')', ', '
+            {{ label_or_code('labels.label', 'barrier_counts.topic') }}
+            || ' (' || barrier_counts.n_mentions || ')', ', '
             order by barrier_counts.barrier_rank
         ) as barriers,
+        list(barrier_counts.topic order by barrier_counts.barrier_rank) as barrier_codes,
         string_agg(
-            barrier_recommendations.opportunity, '; '
+            case brands.display_language
+                when 'ru' then barrier_recommendations.opportunity_ru
+                else barrier_recommendations.opportunity_en
+            end,
+            '; '
             order by barrier_counts.barrier_rank
         ) as opportunities
 
     from barrier_counts
+    inner join brands
+        on barrier_counts.brand = brands.brand
+    left join labels
+        on barrier_counts.brand = labels.brand
+        and labels.kind = 'topic'
+        and barrier_counts.topic = labels.code
     left join barrier_recommendations
         on barrier_counts.topic = barrier_recommendations.topic
     where barrier_counts.barrier_rank <= 3
@@ -311,13 +363,20 @@ final as (
         coalesce(customer_stats.customers, 0) as customers,
         coalesce(customer_stats.customers_inferred, 0) as customers_inferred,
         nullif(
-            concat_ws('; ', actions.crm_actions, 'talk about ' || topics.mention_topics), ''
+            concat_ws(
+                '; ',
+                actions.crm_actions,
+                {{ label_or_code('talk_about.label', "'talk about'") }} || ': ' || topics.mention_topics
+            ),
+            ''
         ) as customer_actions,
         actions.crm_actions,
         topics.mention_topics,
+        coalesce(topics.topic_codes, []::varchar[]) as topic_codes,
         emotions.emotions,
         channels.touchpoints,
         barriers.barriers,
+        coalesce(barriers.barrier_codes, []::varchar[]) as barrier_codes,
         barriers.opportunities,
         coalesce(mention_stats.mentions, 0) as mentions,
         round(mention_stats.negative_mentions / nullif(mention_stats.mentions, 0), 6) as negative_share,
@@ -330,6 +389,10 @@ final as (
         round(customer_stats.median_hours_in_stage, 6) as median_hours_in_stage
 
     from grid
+    left join labels as talk_about
+        on grid.brand = talk_about.brand
+        and talk_about.kind = 'phrase'
+        and talk_about.code = 'talk_about'
     left join actions
         on grid.brand = actions.brand and grid.stage = actions.stage
     left join topics

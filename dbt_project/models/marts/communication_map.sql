@@ -1,6 +1,8 @@
 -- What the brand says where: for every brand × stage × channel with CRM touches or
 -- mentions, the main touchpoint and message, the stage's goal, the metrics and a
--- recommendation picked by the channel_recommendations rules.
+-- recommendation picked by the channel_recommendations rules. The metrics are typed
+-- columns (one per metric); the text people read (stage, channel, touchpoint, goal,
+-- recommendation) is in the brand's display language, the codes in their own columns.
 
 with
 
@@ -36,11 +38,31 @@ rules as (
 
 ),
 
+brands as (
+
+    select * from {{ ref('stg_config__brands') }}
+
+),
+
+labels as (
+
+    select * from {{ ref('int_labels_localized') }}
+
+),
+
+-- a mention's touchpoint is the site it was posted on (its link's host), else its
+-- channel: where the brand meets the customer, not the config's source name
 touchpoint_events as (
 
     select brand, stage, channel, touchpoint from touches
     union all
-    select brand, stage, channel, source as touchpoint from mentions
+    select
+        brand,
+        stage,
+        channel,
+        coalesce(nullif(regexp_extract(url, '^[A-Za-z]+://(?:www\.)?([^/:?#]+)', 1), ''), channel)
+            as touchpoint
+    from mentions
 
 ),
 
@@ -195,7 +217,8 @@ rule_checks as (
         rules.metric,
         rules.operator,
         rules.threshold,
-        rules.recommendation,
+        rules.recommendation_ru,
+        rules.recommendation_en,
         case rules.metric
             when 'conversion_rate' then measured.conversion_rate
             when 'net_sentiment' then measured.net_sentiment
@@ -217,7 +240,8 @@ rule_matches as (
         stage,
         channel,
         rule_id,
-        recommendation
+        recommendation_ru,
+        recommendation_en
 
     from rule_checks
     where
@@ -239,34 +263,47 @@ final as (
     select
         measured.brand,
         measured.stage,
+        {{ label_or_code('stage_labels.label', 'measured.stage') }} as stage_label,
         measured.channel,
+        {{ label_or_code('channel_labels.label', 'measured.channel') }} as channel_label,
         measured.stage_order,
         top_touchpoints.touchpoint,
+        {{ label_or_code('touchpoint_labels.label', 'top_touchpoints.touchpoint') }} as touchpoint_label,
         top_messages.message,
         top_campaigns.campaigns,
-        stage_goals.goal,
-        concat_ws(
-            '; ',
-            'conversion to next stage '
-                || coalesce(printf('%.1f%%', 100 * measured.conversion_rate), 'n/a'),
-            'net sentiment ' || coalesce(printf('%+.2f', measured.net_sentiment), 'n/a'),
-            'mentions ' || measured.mentions,
-            'customers ' || measured.customers
-        ) as metrics,
-        rule_matches.recommendation,
+        case brands.display_language when 'ru' then stage_goals.goal_ru else stage_goals.goal_en end as goal,
+        case brands.display_language
+            when 'ru' then rule_matches.recommendation_ru
+            else rule_matches.recommendation_en
+        end as recommendation,
         rule_matches.rule_id as recommendation_rule_id,
         measured.conversion_rate,
         measured.net_sentiment,
         measured.negative_share,
         measured.mentions,
         measured.customers,
-        measured.touches
+        measured.touches,
+        measured.interactions
 
     from measured
+    inner join brands
+        on measured.brand = brands.brand
+    left join labels as stage_labels
+        on measured.brand = stage_labels.brand
+        and stage_labels.kind = 'stage'
+        and measured.stage = stage_labels.code
+    left join labels as channel_labels
+        on measured.brand = channel_labels.brand
+        and channel_labels.kind = 'channel'
+        and measured.channel = channel_labels.code
     left join top_touchpoints
         on measured.brand = top_touchpoints.brand
         and measured.stage = top_touchpoints.stage
         and measured.channel = top_touchpoints.channel
+    left join labels as touchpoint_labels
+        on measured.brand = touchpoint_labels.brand
+        and touchpoint_labels.kind = 'channel'
+        and top_touchpoints.touchpoint = touchpoint_labels.code
     left join top_messages
         on measured.brand = top_messages.brand
         and measured.stage = top_messages.stage

@@ -2,6 +2,8 @@
 -- tonality — how many mentions, how positive or negative, where in the journey,
 -- and whether it is growing (last 7 days against the 7 before, at the brand's
 -- newest mention). Customers' voice only: the brand's own posts are left out.
+-- Days are those of the reporting time zone; topic, tonality and stage carry labels
+-- in the brand's display language.
 
 with
 
@@ -14,11 +16,17 @@ mentions as (
 
 ),
 
+labels as (
+
+    select * from {{ ref('int_labels_localized') }}
+
+),
+
 brand_latest as (
 
     select
         brand,
-        max({{ utc_date('published_at') }}) as latest_day,
+        max({{ local_date('published_at') }}) as latest_day,
         count(*) as brand_mentions
 
     from mentions
@@ -34,7 +42,7 @@ by_topic as (
         mentions.stage,
         mentions.sentiment,
         mentions.sentiment_score,
-        {{ utc_date('mentions.published_at') }} as day
+        {{ local_date('mentions.published_at') }} as day
 
     from mentions
 
@@ -84,6 +92,7 @@ final as (
     select
         aggregated.brand,
         aggregated.topic,
+        {{ label_or_code('topic_labels.label', 'aggregated.topic') }} as topic_label,
         row_number() over (
             partition by aggregated.brand order by aggregated.mentions desc, aggregated.topic
         ) as frequency_rank,
@@ -104,6 +113,7 @@ final as (
             else 'neutral'
         end as tonality,
         stage_counts.stage as top_stage,
+        {{ label_or_code('stage_labels.label', 'stage_counts.stage') }} as top_stage_label,
         aggregated.mentions_last_7d,
         aggregated.mentions_prior_7d,
         aggregated.first_seen_date,
@@ -115,6 +125,14 @@ final as (
     inner join stage_counts
         on aggregated.brand = stage_counts.brand
         and aggregated.topic = stage_counts.topic
+    left join labels as topic_labels
+        on aggregated.brand = topic_labels.brand
+        and topic_labels.kind = 'topic'
+        and aggregated.topic = topic_labels.code
+    left join labels as stage_labels
+        on aggregated.brand = stage_labels.brand
+        and stage_labels.kind = 'stage'
+        and stage_counts.stage = stage_labels.code
 
 )
 

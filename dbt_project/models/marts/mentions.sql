@@ -53,6 +53,10 @@
     'relevance_evidence',
 ] %}
 
+{#- What people read beside the codes (labels in the brand's display language, the
+    local date); compared like the other columns, so a changed label rewrites its rows. -#}
+{%- set display_columns = ['published_date', 'stage_label', 'sentiment_label'] %}
+
 with
 
 scored as (
@@ -61,12 +65,30 @@ scored as (
 
 ),
 
+labels as (
+
+    select * from {{ ref('int_labels_localized') }}
+
+),
+
 final as (
 
     select
-        {{ columns | join(',\n        ') }}
+        scored.{{ columns | join(',\n        scored.') }},
+        -- the calendar day of the reporting time zone (published_at stays UTC)
+        {{ local_date('scored.published_at') }} as published_date,
+        {{ label_or_code('stage_labels.label', 'scored.stage') }} as stage_label,
+        {{ label_or_code('sentiment_labels.label', 'scored.sentiment') }} as sentiment_label
 
     from scored
+    left join labels as stage_labels
+        on scored.brand = stage_labels.brand
+        and stage_labels.kind = 'stage'
+        and scored.stage = stage_labels.code
+    left join labels as sentiment_labels
+        on scored.brand = sentiment_labels.brand
+        and sentiment_labels.kind = 'sentiment'
+        and scored.sentiment = sentiment_labels.code
 
 )
 
@@ -74,7 +96,7 @@ final as (
 
 select * from final
 except
-select {{ columns | join(', ') }} from {{ this }}
+select {{ (columns + display_columns) | join(', ') }} from {{ this }}
 
 {% else %}
 

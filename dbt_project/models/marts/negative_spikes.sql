@@ -12,7 +12,11 @@ scored as (
 
 final as (
 
-    select * exclude (source)
+    select * exclude (source),
+        -- the wall-clock time people read (config reporting_timezone); bucket_start
+        -- stays the UTC instant
+        {{ local_time('bucket_start') }} as bucket_start_local,
+        {{ local_time('incident_start') }} as incident_start_local
     from scored
     where source = 'all'
 

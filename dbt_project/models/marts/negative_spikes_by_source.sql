@@ -12,7 +12,10 @@ scored as (
 
 final as (
 
-    select *
+    select *,
+        -- the wall-clock time people read (config reporting_timezone); bucket_start
+        -- stays the UTC instant
+        {{ local_time('bucket_start') }} as bucket_start_local
     from scored
     where source != 'all'
 

@@ -1,5 +1,7 @@
 -- Daily sentiment counts by brand, source, stage and topic, with rolling 7-day
--- values (the day and the six before it) of the same series. A mention with
+-- values (the day and the six before it) of the same series. Days are calendar days
+-- of the reporting time zone (config reporting_timezone); stage and topic carry
+-- their labels in the brand's display language. A mention with
 -- several topics counts once under each; one without a topic counts under 'none'.
 -- Incremental by day (macros/incremental.sql): a refresh rebuilds only the days
 -- whose mentions changed, and the six days after each.
@@ -10,7 +12,7 @@ mentions as (
 
     select
         *,
-        {{ utc_date('published_at') }} as day
+        {{ local_date('published_at') }} as day
 
     from {{ ref('mentions') }}
     -- stories, not copies: a repost counts once, on its original; about the brand only
@@ -18,13 +20,35 @@ mentions as (
 
 ),
 
+labels as (
+
+    select * from {{ ref('int_labels_localized') }}
+
+),
+
+-- what a day's rows are computed with besides its mentions: the time zone and the
+-- labels (a changed label or display language rebuilds every day)
+build_signature as (
+
+    select hash(
+        {{ reporting_timezone() }},
+        coalesce(string_agg(brand || kind || code || label, '|' order by brand, kind, code), '')
+    ) as signature
+    from labels
+
+),
+
 day_fingerprints as (
 
     select
         day,
-        bit_xor(hash(mention_id, brand, source, stage, topics, sentiment, published_at)) as day_fingerprint
+        xor(
+            bit_xor(hash(mention_id, brand, source, stage, topics, sentiment, published_at)),
+            any_value(build_signature.signature)
+        ) as day_fingerprint
 
     from mentions
+    cross join build_signature
     group by day
 
 ),
@@ -121,7 +145,9 @@ final as (
         rolling.brand,
         rolling.source,
         rolling.stage,
+        {{ label_or_code('stage_labels.label', 'rolling.stage') }} as stage_label,
         rolling.topic,
+        {{ label_or_code('topic_labels.label', 'rolling.topic') }} as topic_label,
         rolling.mentions,
         rolling.positive,
         rolling.neutral,
@@ -137,6 +163,14 @@ final as (
         on rolling.day = rebuilt_days.day
     inner join day_fingerprints
         on rolling.day = day_fingerprints.day
+    left join labels as stage_labels
+        on rolling.brand = stage_labels.brand
+        and stage_labels.kind = 'stage'
+        and rolling.stage = stage_labels.code
+    left join labels as topic_labels
+        on rolling.brand = topic_labels.brand
+        and topic_labels.kind = 'topic'
+        and rolling.topic = topic_labels.code
 
 )
 

@@ -27,6 +27,12 @@ markov as (
 
 ),
 
+labels as (
+
+    select * from {{ ref('int_labels_localized') }}
+
+),
+
 mentions as (
 
     select * from {{ ref('mentions') }}
@@ -102,7 +108,9 @@ final as (
     select
         cells.brand,
         cells.stage,
+        {{ label_or_code('stage_labels.label', 'cells.stage') }} as stage_label,
         cells.channel,
+        {{ label_or_code('channel_labels.label', 'cells.channel') }} as channel_label,
         cells.touchpoint,
         stages.stage_order,
         coalesce(mention_cells.mentions, 0) as mentions,
@@ -128,6 +136,14 @@ final as (
     from cells
     inner join stages
         on cells.stage = stages.stage
+    left join labels as stage_labels
+        on cells.brand = stage_labels.brand
+        and stage_labels.kind = 'stage'
+        and cells.stage = stage_labels.code
+    left join labels as channel_labels
+        on cells.brand = channel_labels.brand
+        and channel_labels.kind = 'channel'
+        and cells.channel = channel_labels.code
     left join crm_cells
         on cells.brand = crm_cells.brand
         and cells.stage = crm_cells.stage

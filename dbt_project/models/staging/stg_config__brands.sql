@@ -12,6 +12,12 @@ relevance as (
 
 ),
 
+display as (
+
+    select * from {{ source('config', 'brand_display') }}
+
+),
+
 renamed as (
 
     select
@@ -25,6 +31,9 @@ renamed as (
         coalesce(source.languages, []::varchar[]) as languages,
         coalesce(relevance.context, []::varchar[]) as context,
         coalesce(relevance.off_topic, []::varchar[]) as off_topic,
+        -- the loader writes cjm.config.Brand.display_language; a brand without a row
+        -- (a warehouse loaded by an older release) reads English
+        coalesce(display.language, 'en') as display_language,
 
         ---------- numerics
         -- the default of cjm.config.Relevance.min_score (enrichment.relevance.DEFAULT_MIN_SCORE)
@@ -32,6 +41,7 @@ renamed as (
 
     from source
     left join relevance on source.brand = relevance.brand
+    left join display on source.brand = display.brand
 
 )
 
