@@ -250,6 +250,17 @@ def cmd_show(args: argparse.Namespace) -> int:
     return _reading(args, run)
 
 
+def cmd_docs(args: argparse.Namespace) -> int:
+    """The BI table reference, generated from the dbt docs."""
+    from cjm.refresh.docs import table_reference, write_table_reference
+
+    if args.out:
+        print(f"written {write_table_reference(Path(args.out))}")
+    else:
+        print(table_reference(), end="")
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from cjm.bench.run import run_bench
 
@@ -330,6 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("show", cmd_show, "print the CJM table (--map: the communication map) of a brand"),
         ("bench", cmd_bench, "benchmark: refresh step costs, loader and validation ratios"),
         ("model", cmd_model, "rebuild the shipped sentiment models from the dev data"),
+        ("docs", cmd_docs, "print (--out: write) the BI table reference from the dbt docs"),
     ):
         p = sub.add_parser(name, help=help_)
         p.set_defaults(func=fn)
@@ -359,6 +371,8 @@ def build_parser() -> argparse.ArgumentParser:
                 help="folder for the pages (default: report.dir, data/report)",
             )
             p.add_argument("--xlsx", default=None, help="also write the XLSX export to this file")
+        if name == "docs":
+            p.add_argument("--out", default=None, help="write the page here (docs/TABLES.md)")
         if name == "export":
             p.add_argument("format", choices=["xlsx"], help="xlsx: an Excel workbook")
             p.add_argument("--out", required=True, help="the file to write")

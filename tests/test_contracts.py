@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from cjm.core.contracts import (
@@ -36,3 +38,14 @@ def test_customer_hash_needs_the_key_and_hides_the_raw_id(monkeypatch) -> None:
 def test_landing_schema_has_meta_columns() -> None:
     names = landing_schema("mention").names
     assert names[0] == "mention_id" and names[-2:] == ["_row", "_errors"]
+
+
+def test_the_table_reference_is_generated_from_the_dbt_docs() -> None:
+    """docs/TABLES.md is what `cjm docs` writes from the dbt .yml: edit the dbt docs and
+    regenerate (`cjm docs --out docs/TABLES.md`), never the page."""
+    from cjm.refresh.docs import table_reference
+    from cjm.refresh.marts import MART_TABLES
+
+    page = (Path(__file__).parents[1] / "docs" / "TABLES.md").read_text(encoding="utf-8")
+    assert page == table_reference()
+    assert all(f"## `marts.{t}`" in page for t in MART_TABLES)
