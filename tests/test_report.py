@@ -237,7 +237,7 @@ def test_xlsx_template_layout(demo: dict, tmp_path: Path) -> None:
     assert wb.sheetnames == ["CJM Finly", "Коммуникации Finly"]
     with duckdb.connect(str(demo["warehouse"]), read_only=True) as con:
         comm = con.execute(
-            "select stage, channel, negative_share from marts.communication_map "
+            "select stage, channel_label, negative_share from marts.communication_map "
             "where brand = 'Finly' order by stage_order, channel"
         ).fetchall()
         cjm = con.execute(
@@ -261,7 +261,7 @@ def test_xlsx_template_layout(demo: dict, tmp_path: Path) -> None:
     ws = wb["Коммуникации Finly"]
     for i, (stage, channel, _) in enumerate(comm, start=2):
         assert ws.cell(row=i, column=1).value == labels[stage]
-        assert ws.cell(row=i, column=2).value == channel
+        assert ws.cell(row=i, column=2).value == channel  # the label people read
     assert [wb["CJM Finly"].cell(row=i, column=1).value for i in range(2, 7)] == list(
         labels.values()
     )
@@ -280,7 +280,8 @@ def test_cjm_show_prints_every_stage(demo: dict) -> None:
     assert "Коммуникационная карта — Finly" in comm.stdout and "Рекомендации" in comm.stdout
     with duckdb.connect(str(demo["warehouse"]), read_only=True) as con:
         channels = {
-            r[0] for r in con.execute("select channel from marts.communication_map").fetchall()
+            r[0]
+            for r in con.execute("select channel_label from marts.communication_map").fetchall()
         }
     assert all(c in comm.stdout for c in channels)
     nobody = subprocess.run([*base[:-1], "Nobody"], capture_output=True, text=True)
