@@ -49,7 +49,15 @@ def test_refresh_fills_raw_ops_and_every_mart(refreshed) -> None:
         assert rin == passed + quarantined, source
         assert extracted == rin + dup, source
         assert passed == ins + upd + unch, source
-    assert set(report.steps) == {"extract", "validate", "load", "dbt build", "publish", "alerts"}
+    assert set(report.steps) == {
+        "extract",
+        "validate",
+        "load",
+        "dbt build",
+        "publish",
+        "report",
+        "alerts",
+    }
 
 
 def test_customer_ids_are_hashed_not_stored(refreshed) -> None:
