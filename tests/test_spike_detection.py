@@ -204,14 +204,14 @@ def _demo_like(tmp: Path) -> Path:
             """create table marts.mentions (
                 mention_id varchar, brand varchar, source varchar, channel varchar,
                 url varchar, author varchar, text varchar, published_at timestamptz,
-                sentiment varchar, sentiment_score double, topics varchar[])"""
+                sentiment varchar, sentiment_score double, topics varchar[], stage varchar)"""
         )
         con.executemany(
-            "insert into marts.mentions values (?,?,?,?,?,?,?,?,?,?,?)",
+            "insert into marts.mentions values (?,?,?,?,?,?,?,?,?,?,?,?)",
             [
                 (f"m{h}-{j}", "Finly", "listening", "telegram", f"https://t.me/x/{h}{j}",
                  f"u{h}{j}", "не могу войти, ошибка 503", f"{start + timedelta(hours=h)}+00",
-                 "negative", -1.0, ["app_stability"])
+                 "negative", -1.0, ["app_stability"], "usage")
                 for h in range(hours) for j in range(int(negatives[h]))
             ],
         )  # fmt: skip
