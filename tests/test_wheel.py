@@ -100,7 +100,9 @@ def demo_from_wheel(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
 
 
 def test_wheel_runs_the_demo_outside_the_checkout(demo_from_wheel: DemoRun) -> None:
-    assert "Stage" in demo_from_wheel.stdout  # the CJM table printed
+    # the CJM table printed, in the demo brand's language, and the report's path
+    assert "Карта пути клиента — Finly" in demo_from_wheel.stdout
+    assert "[demo] report: " in demo_from_wheel.stdout
     con = duckdb.connect(str(demo_from_wheel.warehouse), read_only=True)
     try:
         stages = con.execute(
@@ -144,3 +146,22 @@ def test_the_documented_contract_holds(demo_from_wheel: DemoRun) -> None:
     assert not missing, f"documented in docs/CONTRACT.md but not in the warehouse: {missing}"
     undocumented = sorted(t for t in actual if t.split(".")[0] == "marts" and t not in documented)
     assert not undocumented, f"marts missing from docs/CONTRACT.md: {undocumented}"
+
+
+def test_every_sub_package_is_in_the_wheel() -> None:
+    """A new folder under cjm/ (cjm.publish, cjm.report …) ships only when pyproject names
+    it: the wheel test above catches a missing one late, this one at once."""
+    import tomllib
+
+    root = Path(__file__).parents[1]
+    listed = set(
+        tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"][
+            "packages"
+        ]
+    )
+    code = {
+        ".".join(init.parent.relative_to(root).parts)
+        for init in (root / "cjm").rglob("__init__.py")
+        if "__pycache__" not in init.parts
+    }
+    assert code - listed == set(), sorted(code - listed)
