@@ -28,6 +28,7 @@ import duckdb
 
 from cjm.core.config import Config
 from cjm.core.paths import bi_dir_for
+from cjm.publish.comments import table_comments
 
 
 def mart_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -51,21 +52,12 @@ def _sql_text(value: str) -> str:
 
 
 def copy_comments(con: duckdb.DuckDBPyConnection, table: str) -> None:
-    """The dbt descriptions (persist_docs) of `wh.marts.<table>` onto its copy in the
-    staging file: `create table as` copies the data, not the COMMENTs, and BI readers
-    should see what a column means where they read it (PostgreSQL gets them from here)."""
-    found = con.execute(
-        "select comment from duckdb_tables() where database_name = 'wh' "
-        "and schema_name = 'marts' and table_name = ?",
-        [table],
-    ).fetchone()
-    if found and found[0]:
-        con.execute(f"comment on table main.{table} is {_sql_text(found[0])}")
-    for column, comment in con.execute(
-        "select column_name, comment from duckdb_columns() where database_name = 'wh' "
-        "and schema_name = 'marts' and table_name = ? and comment is not null",
-        [table],
-    ).fetchall():
+    """The dbt descriptions of `wh.marts.<table>` onto its copy in the staging file
+    (PostgreSQL gets them from there)."""
+    table_doc, columns = table_comments(con, "wh", "marts", table)
+    if table_doc:
+        con.execute(f"comment on table main.{table} is {_sql_text(table_doc)}")
+    for column, comment in columns:
         con.execute(f'comment on column main.{table}."{column}" is {_sql_text(comment)}')
     con.execute(
         f"comment on column main.{table}.refresh_id is "

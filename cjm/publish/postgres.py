@@ -37,6 +37,7 @@ from psycopg import errors, sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from cjm.core.config import PostgresTarget
+from cjm.publish.comments import table_comments
 
 COMMENT_MARK = "cjm-warehouse published marts: replaced whole at each refresh"
 REFRESH_TABLE = "published_refresh"  # read it first in a transaction (see the docstring)
@@ -150,20 +151,17 @@ def _csv_value(name: str, duck_type: str, how: str) -> str:
 def _copy_comments(
     duck: duckdb.DuckDBPyConnection, pg: psycopg.Connection, schema: str, table: str
 ) -> None:
-    """The dbt descriptions the staging file carries (persist_docs) as PostgreSQL
-    COMMENTs, which Metabase, Superset and DataLens show beside each column."""
-    here = "database_name = current_database() and schema_name = 'main' and table_name = ?"
-    found = duck.execute(f"select comment from duckdb_tables() where {here}", [table]).fetchone()
-    if found and found[0]:
+    """The dbt descriptions the staging file carries as PostgreSQL COMMENTs, which
+    Metabase, Superset and DataLens show beside each column."""
+    staging = duck.execute("select current_database()").fetchone()[0]
+    table_doc, columns = table_comments(duck, staging, "main", table)
+    if table_doc:
         pg.execute(
             sql.SQL("comment on table {}.{} is {}").format(
-                sql.Identifier(schema), sql.Identifier(table), sql.Literal(found[0])
+                sql.Identifier(schema), sql.Identifier(table), sql.Literal(table_doc)
             )
         )
-    for column, comment in duck.execute(
-        f"select column_name, comment from duckdb_columns() where {here} and comment is not null",
-        [table],
-    ).fetchall():
+    for column, comment in columns:
         pg.execute(
             sql.SQL("comment on column {}.{}.{} is {}").format(
                 sql.Identifier(schema),
