@@ -33,7 +33,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import requests
 
 from cjm import __version__
-from cjm.core.secrets import SECRET_PARAM
+from cjm.core.secrets import SECRET_PARAM, airflow_connection
 
 if TYPE_CHECKING:
     from cjm.core.config import SecretRef
@@ -188,17 +188,15 @@ def _env(source_name: str, var: str, where: str) -> str:
 
 def _airflow_token(source_name: str, conn_id: str) -> str:
     try:
-        from airflow.sdk import BaseHook
+        conn = airflow_connection(conn_id)
     except ImportError as exc:
         raise SourceError(
             f"source {source_name!r}: auth.airflow_conn {conn_id!r} needs Airflow installed ({exc})"
         ) from None
-    try:
-        conn = BaseHook.get_connection(conn_id)
-    except Exception as exc:  # AirflowNotFoundException and friends; name only the id
+    except LookupError as exc:
         raise SourceError(
             f"source {source_name!r}: Airflow connection {conn_id!r} (auth.airflow_conn) "
-            f"cannot be read: {type(exc).__name__}"
+            f"cannot be read: {exc}"
         ) from None
     extra = conn.extra_dejson or {}
     token = extra.get("token") or extra.get("api_key") or conn.password

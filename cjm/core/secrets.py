@@ -145,6 +145,18 @@ def airflow_conn_refs(data: Any) -> list[tuple[str, str]]:
     ]
 
 
+def airflow_connection(conn_id: str) -> Any:
+    """Airflow's connection `conn_id`, read where Airflow reads it (env, secrets backend,
+    metadata DB). ImportError when Airflow is not installed; LookupError naming only
+    the failure's kind (AirflowNotFoundException …), never the connection's content."""
+    from airflow.sdk import BaseHook
+
+    try:
+        return BaseHook.get_connection(conn_id)
+    except Exception as exc:
+        raise LookupError(type(exc).__name__) from None
+
+
 def airflow_conn_env(conn_id: str) -> str:
     """The environment variable Airflow reads a connection from before anything else."""
     return f"AIRFLOW_CONN_{conn_id.upper()}"

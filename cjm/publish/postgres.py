@@ -37,6 +37,7 @@ from psycopg import errors, sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from cjm.core.config import PostgresTarget
+from cjm.core.secrets import airflow_connection
 from cjm.publish.comments import table_comments
 
 COMMENT_MARK = "cjm-warehouse published marts: replaced whole at each refresh"
@@ -88,17 +89,15 @@ def resolve_dsn(target: PostgresTarget) -> str:
         return dsn
     assert target.airflow_conn  # the config model guarantees one reference
     try:
-        from airflow.sdk import BaseHook
+        conn = airflow_connection(target.airflow_conn)
     except ImportError as exc:
         raise PostgresPublishError(
             f"publish.postgres.airflow_conn {target.airflow_conn!r} needs Airflow ({exc})"
         ) from None
-    try:
-        conn = BaseHook.get_connection(target.airflow_conn)
-    except Exception as exc:  # AirflowNotFoundException and friends; name only the id
+    except LookupError as exc:
         raise PostgresPublishError(
             f"publish.postgres.airflow_conn: Airflow connection {target.airflow_conn!r} "
-            f"cannot be read: {type(exc).__name__}"
+            f"cannot be read: {exc}"
         ) from None
     extra = conn.extra_dejson or {}
     options = {k: str(v) for k, v in extra.items() if k.startswith("ssl")}
