@@ -47,6 +47,8 @@ def sync_config(con: duckdb.DuckDBPyConnection, config: Config) -> None:
         "spike_min_count": str(config.alerts.spike.min_count),
         "spike_z": str(config.alerts.spike.z),
         "attribution_half_life_days": str(stages.attribution_half_life_days),
+        # drivers, barrier impact and paths: analysis.<key> (int_settings_resolved)
+        **{f"analysis.{k}": str(v) for k, v in stages.analysis.model_dump().items()},
         # The zone of the local days and hours the marts show (macros/time.sql).
         "reporting_timezone": config.reporting_timezone,
         # How mentions are read (int_mentions_enriched): the explicit stage → cue sets

@@ -160,6 +160,8 @@ UNITS: dict[str, str] = {
     + """select count(*) from entries
          where stage = (select setting_value from staging.stg_config__settings
                         where setting_key = 'conversion_stage')""",
+    "journeys": ENTRIES
+    + f"select count(*) from (select distinct brand, customer_key from entries where {CONFIGURED})",
     "crm_events": "select count(*) from staging.stg_raw__crm_events",
     "relevant_stories": f"select count(*) from marts.mentions where {STORIES}",
     "crm_events_and_stories": f"""select (select count(*) from staging.stg_raw__crm_events)

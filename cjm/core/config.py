@@ -448,6 +448,35 @@ def _sources_adapter(models: tuple[type[SourceBase], ...]) -> TypeAdapter[Any]:
     return TypeAdapter(list[Annotated[union, Field(discriminator="type")]])
 
 
+class JourneyAnalysis(_Model):
+    """Thresholds of the driver, barrier-impact and path marts (marts.conversion_drivers,
+    marts.barrier_impact, marts.journey_paths): tiny groups and short series are not
+    reported as findings."""
+
+    # A property is tested at a step only when both groups (with / without it) hold at
+    # least this many customers and every expected cell of the 2×2 table at least
+    # min_expected_count (the usual validity rule of thumb for 2×2 tests).
+    min_group_customers: int = Field(default=30, ge=1)
+    min_expected_count: float = Field(default=5.0, ge=0)
+    # Benjamini–Hochberg false-discovery rate: a driver is significant when its
+    # q-value is below it.
+    fdr_alpha: float = Field(default=0.05, gt=0, lt=1)
+    # Barrier exposure of a customer: the barrier's negative mentions at the stage in
+    # this many days before the customer entered it, above its median over the stage's
+    # entrants.
+    barrier_exposure_days: int = Field(default=7, ge=1)
+    # Barrier impact: correlation of the weekly barrier share with the weekly drop-off
+    # over this many trailing weeks, at the lag (0..barrier_max_lag_weeks) that fits
+    # best; fewer weeks with data than barrier_min_weeks → no correlation (the CJM then
+    # ranks by frequency).
+    barrier_window_weeks: int = Field(default=8, ge=2)
+    barrier_max_lag_weeks: int = Field(default=2, ge=0)
+    barrier_min_weeks: int = Field(default=4, ge=3)
+    # marts.journey_paths keeps this many most frequent paths per brand; the rest are
+    # one 'other' row.
+    max_paths: int = Field(default=50, ge=1)
+
+
 class Stages(_Model):
     order: list[str] = Field(default_factory=lambda: list(DEFAULT_STAGES), min_length=1)
     labels: dict[str, str] = Field(default_factory=dict)
@@ -479,6 +508,7 @@ class Stages(_Model):
     # cue set of their own name, else the standard sets by position (first ↔ awareness …
     # last ↔ loyalty); see cjm/enrichment/stages.py. Checked against the seed when loaded.
     stage_cues: dict[str, list[str]] = Field(default_factory=dict)
+    analysis: JourneyAnalysis = Field(default_factory=JourneyAnalysis)
 
     @model_validator(mode="after")
     def _stages_known(self) -> Stages:

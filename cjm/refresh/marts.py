@@ -18,4 +18,8 @@ MART_TABLES: tuple[str, ...] = (
     "communication_map",
     "negative_spikes",
     "negative_spikes_by_source",
+    "conversion_drivers",
+    "barrier_impact",
+    "journey_paths",
+    "journey_path_edges",
 )

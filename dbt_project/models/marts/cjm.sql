@@ -261,19 +261,35 @@ negative_topics as (
 
 ),
 
+-- each barrier's impact in its latest week (marts.barrier_impact): how strongly its
+-- share of the stage's mentions goes with the stage's drop-off
+barrier_impacts as (
+
+    select brand, stage, barrier, impact
+    from {{ ref('barrier_impact') }}
+    where is_latest_week
+
+),
+
+-- barriers ranked by impact; those without one (too few weeks) after them, by frequency
 barrier_counts as (
 
     select
-        brand,
-        stage,
-        topic,
+        negative_topics.brand,
+        negative_topics.stage,
+        negative_topics.topic,
         count(*) as n_mentions,
         row_number() over (
-            partition by brand, stage order by count(*) desc, topic
+            partition by negative_topics.brand, negative_topics.stage
+            order by any_value(barrier_impacts.impact) desc nulls last, count(*) desc, negative_topics.topic
         ) as barrier_rank
 
     from negative_topics
-    group by brand, stage, topic
+    left join barrier_impacts
+        on negative_topics.brand = barrier_impacts.brand
+        and negative_topics.stage = barrier_impacts.stage
+        and negative_topics.topic = barrier_impacts.barrier
+    group by negative_topics.brand, negative_topics.stage, negative_topics.topic
 
 ),
 
