@@ -72,6 +72,20 @@ def sync_config(con: duckdb.DuckDBPyConnection, config: Config) -> None:
             ],
             ensure_ascii=False,
         ),
+        # Segments (int_segment_settings): where each dimension is read from, the
+        # products' keywords per brand, the map's segment dimension, the channel aliases.
+        "segments": json.dumps(config.segments.model_dump(), ensure_ascii=False, sort_keys=True),
+        "products": json.dumps(
+            [
+                {"brand": b.name, "product": p, "keyword": k}
+                for b in config.brands
+                for p, keywords in b.products.items()
+                for k in keywords
+            ],
+            ensure_ascii=False,
+        ),
+        "journey_map_segment_by": config.journey_map.segment_by,
+        "channel_aliases": json.dumps(config.channels.aliases, ensure_ascii=False, sort_keys=True),
     }
     con.begin()
     try:

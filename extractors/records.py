@@ -185,7 +185,11 @@ def finish_crm_events(
     src = ctx.source
     config = ctx.config
     secret = customer_key_secret()
-    policy = PiiPolicy(keep=config.pii.keep, hash=config.pii.hash, secret=secret)
+    policy = PiiPolicy(
+        keep=[*config.pii.keep, *config.segments.crm_attributes],
+        hash=config.pii.hash,
+        secret=secret,
+    )
     default_brand = src.brand or config.brands[0].name
     default_channel = getattr(src, "channel", None)
     columns: dict[str, list[Any]] = {f.name: [] for f in landing_schema("crm_event")}

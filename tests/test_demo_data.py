@@ -157,7 +157,7 @@ def test_demo_config_reads_the_demo_inbox_in_moscow_time() -> None:
 def test_listening_export_shape_and_broken_rows(generated: Path) -> None:
     rows = _listening(generated / "inbox")
     summary = json.loads((generated / "truth" / "summary.json").read_text(encoding="utf-8"))
-    assert list(rows[0]) == ["id", "body", "date", "author", "platform", "link"]
+    assert list(rows[0]) == ["id", "body", "date", "author", "platform", "link", "Регион"]
     assert 2300 <= len(rows) <= 2700
     assert {r["platform"] for r in rows} == {"telegram", "vk", "twitter", "forum"}
     broken = {b["record"]: b for b in summary["broken_rows"]}
@@ -308,6 +308,9 @@ def test_crm_columns(generated: Path) -> None:
         "touchpoint",
         "message",
         "amount",
+        "segment",
+        "region",
+        "product",
     ]
     rows = table.to_pylist()
     assert len({r["event_uid"] for r in rows}) == len(rows)

@@ -106,6 +106,9 @@ class Brand(_Model):
     # `exclude` (a phrase masked before matching) they only lower the relevance.
     off_topic: list[str] = Field(default_factory=list)
     relevance: Relevance = Field(default_factory=Relevance)
+    # Product name -> its keywords (matched like `keywords`: whole words, any case,
+    # ё = е); a mention gets the product with the most hits (marts.mentions.product).
+    products: dict[str, list[str]] = Field(default_factory=dict)
 
     @property
     def display_language(self) -> DisplayLanguage:
@@ -788,6 +791,60 @@ class Pii(_Model):
         return self
 
 
+class SegmentSource(_Model):
+    """Where one segment dimension is read from. `crm_attribute` is a field of the CRM
+    record's unmapped columns (kept in raw.crm_events.attributes for this use, even when
+    `pii.keep` does not list it); `mention_attribute` a column of a mention export or
+    a source's attribute (raw.mentions.attributes), which beats what the text says."""
+
+    crm_attribute: str | None = Field(default=None, min_length=1)
+    mention_attribute: str | None = Field(default=None, min_length=1)
+
+
+class RegionSource(SegmentSource):
+    # also read the region from the text (the gazetteer seeds/region_gazetteer.csv)
+    from_text: bool = True
+
+
+class Segments(_Model):
+    """The dimensions marts are filtered by beside brand, stage, channel and source:
+    the customer's segment, region and product (README "Segments")."""
+
+    customer_segment: SegmentSource = Field(default_factory=SegmentSource)
+    region: RegionSource = Field(default_factory=RegionSource)
+    product: SegmentSource = Field(default_factory=SegmentSource)
+
+    @property
+    def crm_attributes(self) -> list[str]:
+        """The CRM fields the segments read: stored as they are (PII policy keep)."""
+        return [
+            a
+            for a in (
+                self.customer_segment.crm_attribute,
+                self.region.crm_attribute,
+                self.product.crm_attribute,
+            )
+            if a
+        ]
+
+
+SEGMENT_DIMENSIONS = ("product", "region", "customer_segment")
+
+
+class JourneyMap(_Model):
+    # One communication map per value of this dimension (marts.communication_map.segment);
+    # none = one map, segment 'all'.
+    segment_by: Literal["none", "product", "region", "customer_segment"] = "none"
+
+
+class Channels(_Model):
+    """One channel vocabulary for mentions and CRM events: alias -> channel, on top of
+    the defaults in seeds/channel_aliases.csv (a listed alias overrides its default).
+    Aliases compare lower-cased and trimmed."""
+
+    aliases: dict[str, str] = Field(default_factory=dict)
+
+
 class Config(_Model):
     brands: list[Brand] = Field(min_length=1)
     sources: list[Source] = Field(min_length=1)
@@ -798,6 +855,9 @@ class Config(_Model):
     paths: Paths = Field(default_factory=Paths)
     report: Report = Field(default_factory=Report)
     pii: Pii = Field(default_factory=Pii)
+    segments: Segments = Field(default_factory=Segments)
+    journey_map: JourneyMap = Field(default_factory=JourneyMap)
+    channels: Channels = Field(default_factory=Channels)
     # The IANA time zone of the days, cohorts, spike hours and alert times people read;
     # storage stays UTC.
     reporting_timezone: str = "UTC"

@@ -991,9 +991,13 @@ def _iso_utc(ts: datetime) -> str:
 
 
 def funnel(
-    events: Sequence[Event], window_days: int = 90, first_visit_before: datetime | None = None
+    events: Sequence[Event],
+    window_days: int = 90,
+    first_visit_before: datetime | None = None,
+    groups: Mapping[str, str] | None = None,
 ) -> dict[str, dict[str, float | int]]:
-    """Pairwise stage conversion per entry channel (and "all").
+    """Pairwise stage conversion per entry channel (and "all"), or per group of
+    ``groups`` (customer -> group, e.g. the planted segments) when given.
 
     Definition (the one the marts should reproduce): a customer is the e-mail
     trimmed and lower-cased; their channel is the utm_source of their first
@@ -1005,11 +1009,13 @@ def funnel(
         by_customer.setdefault(e.email.strip().lower(), []).append(e)
     out: dict[str, dict[str, float | int]] = {}
     window = timedelta(days=window_days)
-    for key in [*CHANNELS, "all"]:
+    keys = sorted(set(groups.values())) if groups is not None else list(CHANNELS)
+    for key in [*keys, "all"]:
         stats: Counter[str] = Counter()
-        for evs in by_customer.values():
+        for customer, evs in by_customer.items():
             evs = sorted(evs, key=lambda e: e.at)
-            if key != "all" and evs[0].utm_source != key:
+            group = groups.get(customer) if groups is not None else evs[0].utm_source
+            if key != "all" and group != key:
                 continue
             if first_visit_before is not None and evs[0].at >= first_visit_before:
                 continue
@@ -1035,18 +1041,114 @@ def funnel(
     return out
 
 
+# --------------------------------------------------------------------------- segments
+# Planted with a stream of their own (f"{seed}-seg"), after everything else is drawn, so
+# the journeys, texts and every number above stay as they were. Customers: a segment
+# that depends on the outcome (vip customers are likelier among those whose lead was
+# followed by an order: their lead -> order_paid rate is planted far above mass), a
+# region drawn evenly (two of them written as a city: the marts read them as the
+# region), a product from the order amount. Listening rows: a Регион column in which
+# Республика Татарстан carries a planted high share of the negative mentions.
+VIP = "vip"
+MASS = "mass"
+P_VIP = {"lead_and_order": 0.5, "lead_only": 0.1, "no_lead": 0.2}
+CRM_REGIONS = ("Москва", "Санкт-Петербург", "Казань", "Новосибирск")
+# the region a CRM or export value is read as (the gazetteer's grain: federal subjects)
+REGION_OF = {
+    "Москва": "Москва",
+    "Санкт-Петербург": "Санкт-Петербург",
+    "Казань": "Республика Татарстан",
+    "Республика Татарстан": "Республика Татарстан",
+    "Новосибирск": "Новосибирская область",
+}
+PRODUCT_OF_AMOUNT = {299.0: "Finly Премиум", 2990.0: "Finly Премиум", 990.0: "Карта Finly"}
+REGION_COLUMN = "Регион"
+P_TATARSTAN = {"negative": 0.40, "other": 0.08}  # listening rows by designed sentiment
+OTHER_LISTENING_REGIONS = {"Москва": 0.45, "Санкт-Петербург": 0.25, "": 0.30}
+
+
+@dataclass
+class CustomerSegments:
+    segment: str
+    region: str
+
+
+def plant_customer_segments(
+    rng: random.Random, events: Sequence[Event]
+) -> dict[str, CustomerSegments]:
+    """Customer (e-mail trimmed, lower-cased) -> segment and region, in order of first event."""
+    types: dict[str, set[str]] = {}
+    for e in events:
+        types.setdefault(e.email.strip().lower(), set()).add(e.type)
+    out = {}
+    for customer, kinds in types.items():
+        if "lead" not in kinds:
+            p = P_VIP["no_lead"]
+        else:
+            p = P_VIP["lead_and_order" if "order_paid" in kinds else "lead_only"]
+        segment = VIP if rng.random() < p else MASS
+        out[customer] = CustomerSegments(segment, rng.choice(CRM_REGIONS))
+    return out
+
+
+def plant_listening_regions(rng: random.Random, rows: Sequence[Mention]) -> list[str]:
+    """The Регион cell of each listening row (one draw pair per row, in file order)."""
+    out = []
+    for m in rows:
+        tatarstan = rng.random() < P_TATARSTAN["negative" if m.sentiment == "negative" else "other"]
+        if tatarstan:
+            out.append(rng.choice(["Казань", "Республика Татарстан"]))
+        else:
+            out.append(_pick(rng, OTHER_LISTENING_REGIONS))
+    return out
+
+
+def _segment_summary(
+    events: Sequence[Event],
+    customers: Mapping[str, CustomerSegments],
+    listening: Sequence[Mention],
+    regions: Sequence[str],
+) -> dict[str, object]:
+    by_region: dict[str, Counter[str]] = {}
+    for m, cell in zip(listening, regions, strict=True):
+        if m.signal == "off_brand" or m.signal.startswith("broken:"):
+            continue
+        c = by_region.setdefault(REGION_OF.get(cell, "") or "-", Counter())
+        c["genuine"] += 1
+        c["negative"] += m.sentiment == "negative"
+    return {
+        "designed": {"p_vip": P_VIP, "p_tatarstan": P_TATARSTAN},
+        "customers_by_segment": dict(
+            sorted(Counter(c.segment for c in customers.values()).items())
+        ),
+        "customers_by_region": dict(
+            sorted(Counter(REGION_OF[c.region] for c in customers.values()).items())
+        ),
+        "funnel_by_segment": funnel(events, groups={k: c.segment for k, c in customers.items()}),
+        "listening_by_region": {
+            region: {
+                **dict(sorted(c.items())),
+                "negative_share": round(c["negative"] / c["genuine"], 4),
+            }
+            for region, c in sorted(by_region.items())
+        },
+    }
+
+
 # --------------------------------------------------------------------------- writing
 
 
-def _write_listening(path: Path, rows: Sequence[Mention]) -> list[dict[str, object]]:
+def _write_listening(
+    path: Path, rows: Sequence[Mention], regions: Sequence[str]
+) -> list[dict[str, object]]:
     """Write the CSV; return where each broken row landed (record and physical line)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["id", "body", "date", "author", "platform", "link"])
+    w.writerow(["id", "body", "date", "author", "platform", "link", REGION_COLUMN])
     line = 2
     broken = []
     first_line: dict[str, int] = {}
-    for record, m in enumerate(rows, start=1):
+    for record, (m, region) in enumerate(zip(rows, regions, strict=True), start=1):
         date_text = (
             m.date_text if m.date_text is not None else m.published.strftime(LISTENING_TS_FORMAT)
         )
@@ -1066,7 +1168,7 @@ def _write_listening(path: Path, rows: Sequence[Mention]) -> list[dict[str, obje
         if m.native_id:
             first_line.setdefault(m.native_id, line)
         before = buf.tell()
-        w.writerow([m.native_id, m.text, date_text, m.author, m.channel, m.url])
+        w.writerow([m.native_id, m.text, date_text, m.author, m.channel, m.url, region])
         line += buf.getvalue()[before:].count("\n")
     path.write_text(buf.getvalue(), encoding="utf-8")
     return broken
@@ -1101,13 +1203,20 @@ CRM_SCHEMA = pa.schema(
         ("touchpoint", pa.string()),
         ("message", pa.string()),
         ("amount", pa.float64()),
+        # planted segments (plant_customer_segments): the demo config maps them
+        ("segment", pa.string()),
+        ("region", pa.string()),
+        ("product", pa.string()),
     ]
 )
 
 
-def _write_crm(path: Path, events: Sequence[Event]) -> None:
+def _write_crm(
+    path: Path, events: Sequence[Event], customers: Mapping[str, CustomerSegments]
+) -> None:
     cols: dict[str, list[object]] = {name: [] for name in CRM_SCHEMA.names}
     for i, e in enumerate(events, start=1):
+        planted = customers[e.email.strip().lower()]
         for name, value in (
             ("event_uid", f"evt-{i:06d}"),
             ("contact_email", e.email),
@@ -1118,6 +1227,9 @@ def _write_crm(path: Path, events: Sequence[Event]) -> None:
             ("touchpoint", e.touchpoint),
             ("message", e.message),
             ("amount", e.amount),
+            ("segment", planted.segment),
+            ("region", planted.region),
+            ("product", PRODUCT_OF_AMOUNT.get(e.amount) if e.amount is not None else None),
         ):
             cols[name].append(value)
     table = pa.Table.from_pydict(cols, schema=CRM_SCHEMA)
@@ -1204,10 +1316,13 @@ def generate(out: Path, truth: Path | None = None, seed: int = SEED) -> dict[str
     listening = generate_listening(random.Random(f"{seed}-listening"), budget, media)
     listening = assign_ids_and_break(random.Random(f"{seed}-ids"), listening)
     events, crm_notes = generate_crm(random.Random(f"{seed}-crm"))
+    seg_rng = random.Random(f"{seed}-seg")
+    customers = plant_customer_segments(seg_rng, events)
+    regions = plant_listening_regions(seg_rng, listening)
 
-    broken = _write_listening(out / LISTENING_FILE, listening)
+    broken = _write_listening(out / LISTENING_FILE, listening, regions)
     _write_media(out / MEDIA_FILE, media)
-    _write_crm(out / CRM_FILE, events)
+    _write_crm(out / CRM_FILE, events, customers)
     media_mentions = [it.mention for it in media]
     _write_labels(truth / "mention_labels.csv", [*listening, *media_mentions])
 
@@ -1267,6 +1382,7 @@ def generate(out: Path, truth: Path | None = None, seed: int = SEED) -> dict[str
             },
         },
     }
+    summary["segments"] = _segment_summary(events, customers, listening, regions)
     (truth / "summary.json").write_text(
         json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
     )

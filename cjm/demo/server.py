@@ -506,6 +506,8 @@ def _crm_records(path: Path) -> list[dict[str, Any]]:
             "touchpoint": r["touchpoint"],
             "message": r["message"],
             "amount": r["amount"],
+            # the planted segments, when the export has them (cjm/demo/generate.py)
+            **{k: r[k] for k in ("segment", "region", "product") if k in r},
         }
         for r in rows
     ]

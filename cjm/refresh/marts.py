@@ -16,6 +16,8 @@ MART_TABLES: tuple[str, ...] = (
     "touchpoints",
     "cjm",
     "communication_map",
+    "channel_coverage",
+    "stage_conversion_segments",
     "negative_spikes",
     "negative_spikes_by_source",
     "conversion_drivers",

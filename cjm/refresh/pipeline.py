@@ -161,6 +161,14 @@ def _refresh(
     say("load", ", ".join(f"{k}: {v}" for k, v in loaded["batches"].items()) or "nothing")
     report.dbt = timed("dbt build", lambda: tasks.build_marts(warehouse))
     say("dbt build", f"{report.dbt['nodes']} in {report.dbt['seconds']} s")
+    one_sided = tasks.one_sided_channels(warehouse)
+    if any(one_sided.values()):
+        say(
+            "channels",
+            "seen on one side only (marts.channel_coverage) — mentions only: "
+            f"{', '.join(one_sided['mentions_only']) or '-'}; CRM only: "
+            f"{', '.join(one_sided['crm_only']) or '-'}",
+        )
     report.published = timed("publish", lambda: tasks.publish(config, warehouse))
     published = report.published
     where = [

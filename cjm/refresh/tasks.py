@@ -222,6 +222,29 @@ def build_marts(warehouse: str | None = None, select: list[str] | None = None) -
         return dbt_build(path, select=select)
 
 
+def one_sided_channels(warehouse: str | None = None) -> dict[str, list[str]]:
+    """The channels marts.channel_coverage sees on one side only, per side (brand-wide:
+    'brand: channel'); empty lists when mentions and CRM events share every channel.
+    Printed by each refresh: a one-sided channel is often a missing channels.aliases
+    entry, so the communication map cannot put its mentions and customers together."""
+    import duckdb
+
+    con = connect(warehouse_path(warehouse), read_only=True)
+    try:
+        rows = con.execute(
+            "select coverage, brand, channel from marts.channel_coverage "
+            "where coverage != 'both' order by coverage, brand, channel"
+        ).fetchall()
+    except duckdb.CatalogException:  # a build that did not reach the mart
+        rows = []
+    finally:
+        con.close()
+    out: dict[str, list[str]] = {"mentions_only": [], "crm_only": []}
+    for coverage, brand, channel in rows:
+        out[coverage].append(f"{brand}: {channel}")
+    return out
+
+
 def publish(config: ConfigArg = None, warehouse: str | None = None) -> dict[str, Any]:
     from cjm.publish import publish_marts
 

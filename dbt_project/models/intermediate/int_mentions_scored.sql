@@ -19,6 +19,18 @@ enriched as (
 
 ),
 
+segments as (
+
+    select * from {{ ref('int_mention_segments') }}
+
+),
+
+channel_aliases as (
+
+    select * from {{ ref('int_channel_aliases_resolved') }}
+
+),
+
 joined as (
 
     select
@@ -27,7 +39,9 @@ joined as (
         mentions.source_type,
         mentions.native_id,
         enriched.brand,
-        coalesce(mentions.channel, 'unknown') as channel,
+        -- the one channel vocabulary of mentions and CRM events (int_channel_aliases_resolved)
+        coalesce(channel_aliases.channel, mentions.channel, 'unknown') as channel,
+        coalesce(mentions.channel, 'unknown') as channel_raw,
         mentions.url,
         mentions.author,
         mentions.title,
@@ -52,10 +66,15 @@ joined as (
         enriched.relevance,
         enriched.is_relevant,
         enriched.relevance_evidence,
-        enriched.rules_hash
+        enriched.rules_hash,
+        segments.product,
+        segments.region,
+        segments.region_source
 
     from mentions
     inner join enriched on mentions.mention_id = enriched.mention_id
+    left join segments on mentions.mention_id = segments.mention_id
+    left join channel_aliases on lower(trim(mentions.channel)) = channel_aliases.alias
 
 ),
 

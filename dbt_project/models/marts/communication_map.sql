@@ -6,17 +6,54 @@
 
 with
 
+segment_settings as (
+
+    select * from {{ ref('int_segment_settings') }}
+
+),
+
+customer_segments as (
+
+    select * from {{ ref('int_customer_segments') }}
+
+),
+
+-- the map's segment (config journey_map.segment_by): 'all' when not split, 'unknown'
+-- for a customer or mention without a value (mentions have no customer segment)
 touches as (
 
-    select * from {{ ref('int_customer_touches') }}
+    select
+        touches.*,
+        case segment_settings.segment_by
+            when 'none' then 'all'
+            when 'customer_segment' then coalesce(customer_segments.customer_segment, 'unknown')
+            when 'region' then coalesce(customer_segments.region, 'unknown')
+            when 'product' then coalesce(customer_segments.product, 'unknown')
+        end as segment
+
+    from {{ ref('int_customer_touches') }} as touches
+    cross join segment_settings
+    left join customer_segments
+        on touches.brand = customer_segments.brand
+        and touches.customer_key = customer_segments.customer_key
 
 ),
 
 mentions as (
 
-    select * from {{ ref('mentions') }}
+    select
+        mentions.*,
+        case segment_settings.segment_by
+            when 'none' then 'all'
+            when 'region' then coalesce(mentions.region, 'unknown')
+            when 'product' then coalesce(mentions.product, 'unknown')
+            else 'unknown'
+        end as segment
+
+    from {{ ref('mentions') }} as mentions
+    cross join segment_settings
     -- stories, not copies: a repost counts once, on its original; about the brand only
-    where not is_repost and is_relevant is not false
+    where not mentions.is_repost and mentions.is_relevant is not false
 
 ),
 
@@ -54,10 +91,11 @@ labels as (
 -- channel: where the brand meets the customer, not the config's source name
 touchpoint_events as (
 
-    select brand, stage, channel, touchpoint from touches
+    select brand, segment, stage, channel, touchpoint from touches
     union all
     select
         brand,
+        segment,
         stage,
         channel,
         coalesce(nullif(regexp_extract(url, '^[A-Za-z]+://(?:www\.)?([^/:?#]+)', 1), ''), channel)
@@ -70,14 +108,15 @@ top_touchpoints as (
 
     select
         brand,
+        segment,
         stage,
         channel,
         touchpoint
 
     from touchpoint_events
-    group by brand, stage, channel, touchpoint
+    group by brand, segment, stage, channel, touchpoint
     qualify row_number() over (
-        partition by brand, stage, channel order by count(*) desc, touchpoint
+        partition by brand, segment, stage, channel order by count(*) desc, touchpoint
     ) = 1
 
 ),
@@ -86,15 +125,16 @@ top_messages as (
 
     select
         brand,
+        segment,
         stage,
         channel,
         coalesce(message, campaign) as message
 
     from touches
     where coalesce(message, campaign) is not null
-    group by brand, stage, channel, coalesce(message, campaign)
+    group by brand, segment, stage, channel, coalesce(message, campaign)
     qualify row_number() over (
-        partition by brand, stage, channel order by count(*) desc, coalesce(message, campaign)
+        partition by brand, segment, stage, channel order by count(*) desc, coalesce(message, campaign)
     ) = 1
 
 ),
@@ -104,17 +144,18 @@ campaign_counts as (
 
     select
         brand,
+        segment,
         stage,
         channel,
         campaign,
         count(*) as n_touches,
         row_number() over (
-            partition by brand, stage, channel order by count(*) desc, campaign
+            partition by brand, segment, stage, channel order by count(*) desc, campaign
         ) as campaign_rank
 
     from touches
     where campaign is not null
-    group by brand, stage, channel, campaign
+    group by brand, segment, stage, channel, campaign
 
 ),
 
@@ -122,13 +163,14 @@ top_campaigns as (
 
     select
         brand,
+        segment,
         stage,
         channel,
         string_agg(campaign || ' (' || n_touches || ')', ', ' order by campaign_rank) as campaigns
 
     from campaign_counts
     where campaign_rank <= 3
-    group by brand, stage, channel
+    group by brand, segment, stage, channel
 
 ),
 
@@ -136,6 +178,7 @@ crm_stats as (
 
     select
         brand,
+        segment,
         stage,
         channel,
         count(*) as touches,
@@ -151,6 +194,7 @@ mention_stats as (
 
     select
         brand,
+        segment,
         stage,
         channel,
         count(*) as mentions,
@@ -164,9 +208,9 @@ mention_stats as (
 
 cells as (
 
-    select brand, stage, channel from crm_stats
+    select brand, segment, stage, channel from crm_stats
     union
-    select brand, stage, channel from mention_stats
+    select brand, segment, stage, channel from mention_stats
 
 ),
 
@@ -174,6 +218,7 @@ measured as (
 
     select
         cells.brand,
+        cells.segment,
         cells.stage,
         cells.channel,
         stages.stage_order,
@@ -197,10 +242,12 @@ measured as (
         on cells.stage = stages.stage
     left join crm_stats
         on cells.brand = crm_stats.brand
+        and cells.segment = crm_stats.segment
         and cells.stage = crm_stats.stage
         and cells.channel = crm_stats.channel
     left join mention_stats
         on cells.brand = mention_stats.brand
+        and cells.segment = mention_stats.segment
         and cells.stage = mention_stats.stage
         and cells.channel = mention_stats.channel
 
@@ -210,6 +257,7 @@ rule_checks as (
 
     select
         measured.brand,
+        measured.segment,
         measured.stage,
         measured.channel,
         rules.rule_id,
@@ -237,6 +285,7 @@ rule_matches as (
 
     select
         brand,
+        segment,
         stage,
         channel,
         rule_id,
@@ -253,7 +302,7 @@ rule_matches as (
             when '>=' then metric_value >= threshold
         end
     qualify row_number() over (
-        partition by brand, stage, channel order by priority, rule_id
+        partition by brand, segment, stage, channel order by priority, rule_id
     ) = 1
 
 ),
@@ -262,6 +311,8 @@ final as (
 
     select
         measured.brand,
+        segment_settings.segment_by,
+        measured.segment,
         measured.stage,
         {{ label_or_code('stage_labels.label', 'measured.stage') }} as stage_label,
         measured.channel,
@@ -286,6 +337,7 @@ final as (
         measured.interactions
 
     from measured
+    cross join segment_settings
     inner join brands
         on measured.brand = brands.brand
     left join labels as stage_labels
@@ -298,6 +350,7 @@ final as (
         and measured.channel = channel_labels.code
     left join top_touchpoints
         on measured.brand = top_touchpoints.brand
+        and measured.segment = top_touchpoints.segment
         and measured.stage = top_touchpoints.stage
         and measured.channel = top_touchpoints.channel
     left join labels as touchpoint_labels
@@ -306,20 +359,23 @@ final as (
         and top_touchpoints.touchpoint = touchpoint_labels.code
     left join top_messages
         on measured.brand = top_messages.brand
+        and measured.segment = top_messages.segment
         and measured.stage = top_messages.stage
         and measured.channel = top_messages.channel
     left join top_campaigns
         on measured.brand = top_campaigns.brand
+        and measured.segment = top_campaigns.segment
         and measured.stage = top_campaigns.stage
         and measured.channel = top_campaigns.channel
     left join stage_goals
         on measured.stage = stage_goals.stage
     left join rule_matches
         on measured.brand = rule_matches.brand
+        and measured.segment = rule_matches.segment
         and measured.stage = rule_matches.stage
         and measured.channel = rule_matches.channel
 
 )
 
 select * from final
-order by brand, stage_order, channel
+order by brand, segment, stage_order, channel

@@ -24,6 +24,7 @@
     'native_id',
     'brand',
     'channel',
+    'channel_raw',
     'url',
     'author',
     'title',
@@ -51,6 +52,9 @@
     'relevance',
     'is_relevant',
     'relevance_evidence',
+    'product',
+    'region',
+    'region_source',
 ] %}
 
 {#- What people read beside the codes (labels in the brand's display language, the

@@ -1,7 +1,7 @@
 -- Where customers meet the brand at each stage: CRM touchpoints (customers touched,
 -- how many of them went on to the next stage within the step's window, attribution
--- credit of conversions under six models) and mention sources (touchpoint = the
--- source's name). Attribution definitions: int_conversion_paths (heuristic models)
+-- credit of conversions under six models) and mentions (touchpoint = the site the
+-- mention was posted on, its link's host, else its channel: as in communication_map). Attribution definitions: int_conversion_paths (heuristic models)
 -- and int_touch_credits_markov (data-driven); every model's credits of a brand sum
 -- to its conversions. The customer counts are distinct per cell (a customer touched
 -- in three cells is in each): named distinct_*, they do not sum; the credits,
@@ -87,7 +87,8 @@ mention_cells as (
         brand,
         stage,
         channel,
-        source as touchpoint,
+        coalesce(nullif(regexp_extract(url, '^[A-Za-z]+://(?:www\.)?([^/:?#]+)', 1), ''), channel)
+            as touchpoint,
         count(*) as mentions
 
     from mentions
