@@ -18,4 +18,9 @@ MART_TABLES: tuple[str, ...] = (
     "communication_map",
     "negative_spikes",
     "negative_spikes_by_source",
+    "share_of_voice",
+    "response_times",
+    "response_times_daily",
+    "negative_frequency",
+    "media_citations",
 )

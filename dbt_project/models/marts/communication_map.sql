@@ -155,7 +155,10 @@ mention_stats as (
         channel,
         count(*) as mentions,
         count(*) filter (where sentiment = 'positive') as positive_mentions,
-        count(*) filter (where sentiment = 'negative') as negative_mentions
+        count(*) filter (where sentiment = 'negative') as negative_mentions,
+        -- audience and interactions where sources or exports give them (null: none known)
+        cast(sum(reach) as bigint) as reach,
+        cast(sum(engagement) as bigint) as engagement
 
     from mentions
     group by all
@@ -190,7 +193,9 @@ measured as (
             / nullif(mention_stats.mentions, 0),
             6
         ) as net_sentiment,
-        round(mention_stats.negative_mentions / nullif(mention_stats.mentions, 0), 6) as negative_share
+        round(mention_stats.negative_mentions / nullif(mention_stats.mentions, 0), 6) as negative_share,
+        mention_stats.reach,
+        mention_stats.engagement
 
     from cells
     inner join stages
@@ -283,7 +288,9 @@ final as (
         measured.mentions,
         measured.customers,
         measured.touches,
-        measured.interactions
+        measured.interactions,
+        measured.reach,
+        measured.engagement
 
     from measured
     inner join brands
