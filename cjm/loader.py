@@ -104,6 +104,24 @@ def sync_config(con: duckdb.DuckDBPyConnection, config: Config) -> None:
             "insert into config.brand_display values (?, ?)",
             [[b.name, b.display_language] for b in config.brands],
         )
+        con.execute("delete from config.brand_markets")
+        con.executemany(
+            "insert into config.brand_markets values (?, ?, ?)",
+            [[b.name, b.role, b.market] for b in config.brands],
+        )
+        con.execute("delete from config.brand_accounts")
+        accounts = [[b.name, a.source, a.author] for b in config.brands for a in b.accounts]
+        if accounts:  # executemany rejects an empty parameter list
+            con.executemany("insert into config.brand_accounts values (?, ?, ?)", accounts)
+        con.execute("delete from config.key_media")
+        if config.key_media:
+            con.executemany(
+                "insert into config.key_media values (?, ?, ?, ?, ?)",
+                [
+                    [m.name, m.sources, m.outlets, [d.lower() for d in m.domains], m.weight]
+                    for m in config.key_media
+                ],
+            )
         con.execute("delete from config.stages")
         con.executemany(
             "insert into config.stages values (?, ?, ?)",

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 
 from cjm.core.brand_match import BrandMatcher
+from cjm.core.config import MENTION_ATTRIBUTE_FIELDS
 from cjm.core.contracts import (
     ERRORS_COLUMN,
     ROW_COLUMN,
@@ -140,6 +141,10 @@ def finish_mentions(
             text, title = policy.text(text), policy.text(title)
         brand = clean_str(d.get("brand"))
         attributes = dict(d.get("attributes") or {})
+        # Mapped contract fields without a raw column travel in attributes by their name.
+        for name in MENTION_ATTRIBUTE_FIELDS:
+            if d.get(name) not in (None, ""):
+                attributes[name] = d[name]
         if brand:
             found = matcher.match(title, text)
             keywords = list(found.keywords) if found else []

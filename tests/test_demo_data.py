@@ -122,7 +122,7 @@ def test_demo_is_small_enough_to_commit() -> None:
 )
 def test_configs_load_and_their_files_exist(path: str) -> None:
     config = load_config(ROOT / path)
-    assert [b.name for b in config.brands] == ["Finly"]
+    assert [b.name for b in config.brands if b.role == "own"] == ["Finly"]
     assert config.stages.order == ["awareness", "consideration", "purchase", "usage", "loyalty"]
     assert config.stages.event_stages == {
         "site_visit": "awareness",

@@ -140,6 +140,19 @@ steps as (
 CONFIGURED = "brand in (select brand from staging.stg_config__brands)"
 STORIES = "not is_repost and is_relevant is not false"
 
+KEY_MEDIA = """
+with m as (
+    select *, regexp_extract(lower(url), '://([^/:?#]+)', 1) as host from marts.mentions
+    where is_relevant is not false and not is_brand_account
+),
+carried as (
+    select k.weight from m join config.key_media as k
+    on list_contains(k.sources, m.source)
+    or list_contains(list_transform(k.outlets, o -> lower(o)), lower(trim(m.author)))
+    or len(list_filter(k.domains, d -> m.host = d or ends_with(m.host, '.' || d))) > 0
+)
+"""
+
 # What each `sums_to` unit counts, as a total over the whole warehouse.
 UNITS: dict[str, str] = {
     "step_entries": STEPS + "select count(*) from steps",
@@ -174,6 +187,48 @@ UNITS: dict[str, str] = {
     "relevant_negative_mentions": """select count(*) from marts.mentions
         where is_relevant is not false and sentiment = 'negative'""",
     "reposts": "select count(*) from marts.mentions where is_repost",
+    "market_voice_stories": f"""select count(*) from marts.mentions
+        where {STORIES} and not is_brand_account""",
+    "market_voice_positive_stories": f"""select count(*) from marts.mentions
+        where {STORIES} and not is_brand_account and sentiment = 'positive'""",
+    "market_voice_negative_stories": f"""select count(*) from marts.mentions
+        where {STORIES} and not is_brand_account and sentiment = 'negative'""",
+    "market_voice_reach": f"""select coalesce(sum(reach), 0) from marts.mentions
+        where {STORIES} and not is_brand_account""",
+    "market_voice_engagement": f"""select coalesce(sum(engagement), 0) from marts.mentions
+        where {STORIES} and not is_brand_account""",
+    "customer_voice_reach": f"""select coalesce(sum(reach), 0) from marts.mentions
+        where {STORIES} and author_role != 'brand' and {CONFIGURED}""",
+    "customer_voice_engagement": f"""select coalesce(sum(engagement), 0) from marts.mentions
+        where {STORIES} and author_role != 'brand' and {CONFIGURED}""",
+    "relevant_stories_reach": f"""select coalesce(sum(reach), 0) from marts.mentions
+        where {STORIES}""",
+    "relevant_stories_engagement": f"""select coalesce(sum(engagement), 0) from marts.mentions
+        where {STORIES}""",
+    "reach": "select coalesce(sum(reach), 0) from marts.mentions",
+    "engagement": "select coalesce(sum(engagement), 0) from marts.mentions",
+    "customer_mentions": f"""select count(*) from marts.mentions
+        where {STORIES} and not is_brand_account and author_role != 'media'""",
+    # customer mentions with a later brand-account mention whose reply_to is their URL
+    # or their id at the same source
+    "answered_mentions": f"""select count(*) from marts.mentions as c
+        where {STORIES} and not is_brand_account and author_role != 'media' and exists (
+            select 1 from marts.mentions as r
+            where r.is_brand_account and r.brand = c.brand and r.published_at >= c.published_at
+              and (regexp_replace(rtrim(lower(r.reply_to), '/'), '^https?://(www\\.)?', '')
+                     = regexp_replace(rtrim(lower(c.url), '/'), '^https?://(www\\.)?', '')
+                   or (r.source = c.source and r.reply_to = c.native_id)))""",
+    "unanswered_mentions": f"""select count(*) from marts.mentions as c
+        where {STORIES} and not is_brand_account and author_role != 'media' and not exists (
+            select 1 from marts.mentions as r
+            where r.is_brand_account and r.brand = c.brand and r.published_at >= c.published_at
+              and (regexp_replace(rtrim(lower(r.reply_to), '/'), '^https?://(www\\.)?', '')
+                     = regexp_replace(rtrim(lower(c.url), '/'), '^https?://(www\\.)?', '')
+                   or (r.source = c.source and r.reply_to = c.native_id)))""",
+    # relevant, non-brand mentions times the key media each belongs to (by source,
+    # outlet, or a host equal to or under a configured domain), read from config.*
+    "key_media_citations": KEY_MEDIA + "select count(*) from carried",
+    "key_media_citation_index": KEY_MEDIA + "select coalesce(sum(weight), 0) from carried",
 }
 
 
@@ -303,6 +358,22 @@ UNEXERCISED = {
         "relevant_mentions",
         "relevant_negative_mentions",
         "reposts",
+        "market_voice_stories",
+        "market_voice_positive_stories",
+        "market_voice_negative_stories",
+        "market_voice_reach",
+        "market_voice_engagement",
+        "customer_voice_reach",
+        "customer_voice_engagement",
+        "relevant_stories_reach",
+        "relevant_stories_engagement",
+        "reach",
+        "engagement",
+        "customer_mentions",
+        "answered_mentions",
+        "unanswered_mentions",
+        "key_media_citations",
+        "key_media_citation_index",
     },
 }
 

@@ -34,6 +34,12 @@ DEFAULT_CONFIG = "config/cjm.yml"
 DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
 DEFAULT_STAGES = ["awareness", "consideration", "purchase", "usage", "loyalty"]
 
+# Optional contract fields of a mention, stored in raw.mentions.attributes under these
+# names (no raw column): how many people saw it (views, followers), its interactions
+# (reactions + reposts + replies), and the id or URL of the mention it answers.
+# marts.mentions reads them (reach, engagement, reply_to), falling back on what the
+# extractors store (Telegram `views` and `reply_to`).
+MENTION_ATTRIBUTE_FIELDS = ("reach", "engagement", "reply_to")
 MENTION_FIELDS = {
     "native_id",
     "url",
@@ -44,6 +50,7 @@ MENTION_FIELDS = {
     "language",
     "brand",
     "channel",
+    *MENTION_ATTRIBUTE_FIELDS,
 }
 CRM_EVENT_FIELDS = {
     "native_id",
@@ -92,8 +99,27 @@ DisplayLanguage = Literal["ru", "en"]
 DISPLAY_LANGUAGES: tuple[str, ...] = ("ru", "en")
 
 
+class BrandAccount(_Model):
+    """One of the brand's own accounts: its posts are the brand speaking (replies to
+    customers in marts.response_times), not customers' mentions."""
+
+    source: str = Field(min_length=1)  # a configured source's name
+    author: str = Field(min_length=1)  # the author as that source stores it (any case)
+
+
+# A brand is the one being mapped (`own`) or one it is compared with (`competitor`):
+# every brand is `own` unless marked, so a config of one brand means what it always did.
+BrandRole = Literal["own", "competitor"]
+DEFAULT_MARKET = "default"
+
+
 class Brand(_Model):
     name: str = Field(min_length=1)
+    role: BrandRole = "own"
+    # The market the brand is compared within (marts.share_of_voice shares are of the
+    # market's mentions); brands without one share the market DEFAULT_MARKET.
+    market: str = Field(default=DEFAULT_MARKET, min_length=1)
+    accounts: list[BrandAccount] = Field(default_factory=list)
     keywords: list[str] = Field(min_length=1)
     exclude: list[str] = Field(default_factory=list)
     languages: list[str] = Field(default_factory=lambda: ["ru", "en"])
@@ -843,10 +869,31 @@ class Channels(_Model):
     Aliases compare lower-cased and trimmed."""
 
     aliases: dict[str, str] = Field(default_factory=dict)
+class KeyMedium(_Model):
+    """A medium whose carrying a brand's story counts as a citation (marts.media_citations).
+
+    A mention belongs to the medium when its source is one of `sources`, its author
+    (an RSS item's outlet, a channel's name) one of `outlets` (any case), or its URL's
+    host one of `domains` or under one (`rbc.ru` also takes `www.rbc.ru`).
+    """
+
+    name: str = Field(min_length=1)
+    sources: list[str] = Field(default_factory=list)
+    outlets: list[str] = Field(default_factory=list)
+    domains: list[str] = Field(default_factory=list)
+    # How much one citation by this medium counts in citation_index (1 = an ordinary one).
+    weight: float = Field(default=1.0, gt=0)
+
+    @model_validator(mode="after")
+    def _matches_something(self) -> KeyMedium:
+        if not (self.sources or self.outlets or self.domains):
+            raise ValueError("give at least one of sources, outlets, domains")
+        return self
 
 
 class Config(_Model):
     brands: list[Brand] = Field(min_length=1)
+    key_media: list[KeyMedium] = Field(default_factory=list)
     sources: list[Source] = Field(min_length=1)
     stages: Stages = Field(default_factory=Stages)
     enrichment: EnrichmentSettings = Field(default_factory=EnrichmentSettings)
@@ -896,6 +943,34 @@ class Config(_Model):
             if s.brand and s.brand not in brands:
                 raise ValueError(
                     f"sources[{i}].brand: {s.brand!r} is not one of brands {sorted(brands)}"
+                )
+        for i, b in enumerate(self.brands):
+            for j, a in enumerate(b.accounts):
+                if a.source not in names:
+                    raise ValueError(
+                        f"brands[{i}].accounts[{j}].source: {a.source!r} is not one of "
+                        f"sources {sorted(names)}"
+                    )
+        owners: dict[tuple[str, str], str] = {}
+        for b in self.brands:
+            for a in b.accounts:
+                key = (a.source, a.author.strip().lower())
+                if owners.setdefault(key, b.name) != b.name:
+                    raise ValueError(
+                        f"brands: the account {a.author!r} of source {a.source!r} is listed "
+                        f"by both {owners[key]!r} and {b.name!r}"
+                    )
+        if not any(b.role == "own" for b in self.brands):
+            raise ValueError("brands: every brand is a competitor; mark the own one role: own")
+        media = [m.name for m in self.key_media]
+        dupes = sorted({n for n in media if media.count(n) > 1})
+        if dupes:
+            raise ValueError(f"key_media: duplicate name(s) {dupes}")
+        for i, m in enumerate(self.key_media):
+            unknown = sorted(set(m.sources) - set(names))
+            if unknown:
+                raise ValueError(
+                    f"key_media[{i}].sources: {unknown} are not sources {sorted(names)}"
                 )
         unknown = sorted(set(self.enrichment.topic_packs_by_brand) - brands)
         if unknown:

@@ -172,6 +172,31 @@ create table if not exists config.brand_display (
     language   varchar not null
 );
 
+-- Own brand or competitor, and the market it is compared within (cjm.config.Brand role
+-- / market; marts.share_of_voice, marts.keyword_map).
+create table if not exists config.brand_markets (
+    brand      varchar primary key,
+    role       varchar not null,
+    market     varchar not null
+);
+
+-- The brand's own accounts per source (cjm.config.Brand.accounts): their posts are the
+-- brand's replies (marts.response_times), matched on lower(author).
+create table if not exists config.brand_accounts (
+    brand      varchar not null,
+    source     varchar not null,
+    author     varchar not null
+);
+
+-- The key media and their weights (cjm.config.KeyMedium; marts.media_citations).
+create table if not exists config.key_media (
+    medium     varchar primary key,
+    sources    varchar[],
+    outlets    varchar[],
+    domains    varchar[],
+    weight     double not null
+);
+
 create table if not exists config.stages (
     stage       varchar primary key,
     stage_order integer not null,

@@ -41,7 +41,7 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from cjm.demo import texts
+from cjm.demo import market, texts
 from cjm.demo.texts import TEMPLATES, T
 
 SEED = 20260901
@@ -1269,6 +1269,27 @@ def _write_labels(path: Path, rows: Sequence[Mention]) -> None:
     path.write_text(buf.getvalue(), encoding="utf-8")
 
 
+def market_customers(rows: Sequence[Mention]) -> list[market.Customer]:
+    """The export's customer mentions Finly's support may answer (cjm/demo/market.py):
+    genuine posts on the platforms read from the file (not Telegram), neither reposts
+    nor broken rows, with an id, a link and a wording no other row shares, and no link
+    in the text (a shared link makes posts one story)."""
+    ids = Counter(m.native_id for m in rows)
+    links = Counter(m.url for m in rows)
+    bodies = Counter(market.wording(m.text) for m in rows)
+    return [
+        market.Customer(m.native_id, m.published.replace(second=0, microsecond=0), m.channel, m.url)
+        for m in rows
+        if m.channel in market.SUPPORT_ACCOUNT
+        and m.signal in ("", "churn", "sarcasm")
+        and m.date_text is None
+        and m.native_id
+        and "finly.app" not in m.text.lower()
+        and "://" not in m.text
+        and ids[m.native_id] == links[m.url] == bodies[market.wording(m.text)] == 1
+    ]
+
+
 def _incident_summary(all_mentions: Sequence[Mention]) -> dict[str, object]:
     valid = [
         m for m in all_mentions if not m.signal.startswith("broken:") and m.signal != "off_brand"
@@ -1320,6 +1341,14 @@ def generate(out: Path, truth: Path | None = None, seed: int = SEED) -> dict[str
     customers = plant_customer_segments(seg_rng, events)
     regions = plant_listening_regions(seg_rng, listening)
 
+    market_rows, market_truth = market.generate_market(
+        random.Random(f"{seed}-market"),
+        market_customers(listening),
+        datetime.combine(START, datetime.min.time(), MSK),
+        DAYS,
+    )
+    market.write_market(out / market.MARKET_FILE, market_rows)
+
     broken = _write_listening(out / LISTENING_FILE, listening, regions)
     _write_media(out / MEDIA_FILE, media)
     _write_crm(out / CRM_FILE, events, customers)
@@ -1340,6 +1369,10 @@ def generate(out: Path, truth: Path | None = None, seed: int = SEED) -> dict[str
             },
             MEDIA_FILE: {"records": len(media), "bytes": (out / MEDIA_FILE).stat().st_size},
             CRM_FILE: {"records": len(events), "bytes": (out / CRM_FILE).stat().st_size},
+            market.MARKET_FILE: {
+                "records": len(market_rows),
+                "bytes": (out / market.MARKET_FILE).stat().st_size,
+            },
         },
         "listening": {
             "records": len(listening),
@@ -1359,6 +1392,7 @@ def generate(out: Path, truth: Path | None = None, seed: int = SEED) -> dict[str
             "by_lang": dict(sorted(Counter(m.lang for m in media_mentions).items())),
         },
         "incident": _incident_summary([*listening, *media_mentions]),
+        "market": market_truth,
         "broken_rows": broken,
         "crm": {
             "customers": len({e.email.strip().lower() for e in events}),

@@ -20,7 +20,8 @@ bundled demo data (``demo/inbox``), deterministically:
 
 The listening rows of the other platforms stay a file export: ``serve_demo``
 writes them to ``<workdir>/mentions_listening_other.csv`` (same columns, same
-rows, Telegram rows removed), so no mention is read twice.
+rows, Telegram rows removed), so no mention is read twice, and copies the market
+export (``mentions_market.csv``, cjm/demo/market.py) beside it as it is.
 
 Binds 127.0.0.1 on a free port; ``DemoServer`` is a context manager and
 ``serve_demo()`` returns ``(base_url, stop)`` for callers that cannot use one.
@@ -51,6 +52,7 @@ from xml.sax.saxutils import escape as xml_escape
 from zoneinfo import ZoneInfo
 
 from cjm.core.paths import demo_bundle_dir
+from cjm.demo.market import MARKET_FILE
 
 DEMO_CRM_TOKEN = "demo-crm-token-not-a-secret"
 TELEGRAM_PAGE_SIZE = 20
@@ -409,6 +411,7 @@ class DemoData:
     articles: list[dict[str, Any]]
     crm: list[dict[str, Any]]  # sorted by (updated_at, id)
     listening_other_csv: str  # the export without its Telegram rows
+    market_csv: str = ""  # the market export (cjm/demo/market.py), served as it is
     crm_keys: list[tuple[str, str]] = field(default_factory=list)  # (updated_at UTC ISO, id)
 
     def __post_init__(self) -> None:
@@ -421,7 +424,14 @@ class DemoData:
         with (inbox / "mentions_media.jsonl").open(encoding="utf-8") as f:
             articles = [json.loads(line) for line in f if line.strip()]
         articles.sort(key=lambda a: datetime.fromisoformat(a["published"]), reverse=True)
-        return cls(channels, articles, _crm_records(inbox / "crm_events.parquet"), other_csv)
+        market = inbox / MARKET_FILE
+        return cls(
+            channels,
+            articles,
+            _crm_records(inbox / "crm_events.parquet"),
+            other_csv,
+            market_csv=market.read_text(encoding="utf-8") if market.exists() else "",
+        )
 
 
 def _telegram_from_listening(inbox: Path, truth: Path) -> tuple[dict[str, TgChannel], str]:
@@ -689,10 +699,14 @@ class DemoServer:
         else:
             self.workdir = self._workdir_arg
             self.workdir.mkdir(parents=True, exist_ok=True)
-        path = self.workdir / LISTENING_OTHER
         # Rewritten only when different, so the file source's cursor sees an unchanged file.
-        if not path.exists() or path.read_text(encoding="utf-8") != self.data.listening_other_csv:
-            path.write_text(self.data.listening_other_csv, encoding="utf-8")
+        for name, text in (
+            (LISTENING_OTHER, self.data.listening_other_csv),
+            (MARKET_FILE, self.data.market_csv),
+        ):
+            path = self.workdir / name
+            if not path.exists() or path.read_text(encoding="utf-8") != text:
+                path.write_text(text, encoding="utf-8")
         self._httpd = _DemoHTTPServer(self.data, self.token)
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, name="cjm-demo-server", daemon=True

@@ -24,4 +24,9 @@ MART_TABLES: tuple[str, ...] = (
     "barrier_impact",
     "journey_paths",
     "journey_path_edges",
+    "share_of_voice",
+    "response_times",
+    "response_times_daily",
+    "negative_frequency",
+    "media_citations",
 )

@@ -336,7 +336,10 @@ mention_stats as (
         count(*) filter (where sentiment = 'negative') as negative_mentions,
         count(*) filter (where nps_signal is not null) as nps_mentions,
         count(*) filter (where nps_signal = 'promoter') as promoters,
-        count(*) filter (where nps_signal in ('detractor', 'churn')) as detractors
+        count(*) filter (where nps_signal in ('detractor', 'churn')) as detractors,
+        -- audience and interactions where sources or exports give them (null: none known)
+        cast(sum(reach) as bigint) as reach,
+        cast(sum(engagement) as bigint) as engagement
 
     from mentions
     group by all
@@ -402,7 +405,9 @@ final as (
             / nullif(mention_stats.nps_mentions, 0), 6
         ) as nps_proxy,
         round(conversion_stats.conversion_to_next, 6) as conversion_to_next,
-        round(customer_stats.median_hours_in_stage, 6) as median_hours_in_stage
+        round(customer_stats.median_hours_in_stage, 6) as median_hours_in_stage,
+        mention_stats.reach,
+        mention_stats.engagement
 
     from grid
     left join labels as talk_about

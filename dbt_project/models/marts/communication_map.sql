@@ -199,7 +199,10 @@ mention_stats as (
         channel,
         count(*) as mentions,
         count(*) filter (where sentiment = 'positive') as positive_mentions,
-        count(*) filter (where sentiment = 'negative') as negative_mentions
+        count(*) filter (where sentiment = 'negative') as negative_mentions,
+        -- audience and interactions where sources or exports give them (null: none known)
+        cast(sum(reach) as bigint) as reach,
+        cast(sum(engagement) as bigint) as engagement
 
     from mentions
     group by all
@@ -235,7 +238,9 @@ measured as (
             / nullif(mention_stats.mentions, 0),
             6
         ) as net_sentiment,
-        round(mention_stats.negative_mentions / nullif(mention_stats.mentions, 0), 6) as negative_share
+        round(mention_stats.negative_mentions / nullif(mention_stats.mentions, 0), 6) as negative_share,
+        mention_stats.reach,
+        mention_stats.engagement
 
     from cells
     inner join stages
@@ -334,7 +339,9 @@ final as (
         measured.mentions,
         measured.customers,
         measured.touches,
-        measured.interactions
+        measured.interactions,
+        measured.reach,
+        measured.engagement
 
     from measured
     cross join segment_settings

@@ -3,7 +3,10 @@
 -- and whether it is growing (last 7 days against the 7 before, at the brand's
 -- newest mention). Customers' voice only: the brand's own posts are left out.
 -- Days are those of the reporting time zone; topic, tonality and stage carry labels
--- in the brand's display language.
+-- in the brand's display language. Competitors (config `role: competitor`) get rows of
+-- their own, and every row carries the brand's market and what the market's other
+-- brands say on the same topic (competitor_mentions, competitor_barrier_mentions,
+-- competitor_net_sentiment), so a brand's barriers read beside its competitors'.
 
 with
 
@@ -19,6 +22,12 @@ mentions as (
 labels as (
 
     select * from {{ ref('int_labels_localized') }}
+
+),
+
+markets as (
+
+    select * from {{ ref('stg_config__brand_markets') }}
 
 ),
 
@@ -42,6 +51,7 @@ by_topic as (
         mentions.stage,
         mentions.sentiment,
         mentions.sentiment_score,
+        mentions.barriers,
         {{ local_date('mentions.published_at') }} as day
 
     from mentions
@@ -72,6 +82,8 @@ aggregated as (
         count(*) filter (where by_topic.sentiment = 'neutral') as neutral,
         count(*) filter (where by_topic.sentiment = 'negative') as negative,
         avg(by_topic.sentiment_score) as mean_sentiment_score,
+        -- the topic named as a problem (enrichment barriers: its own tonality negative)
+        count(*) filter (where list_contains(by_topic.barriers, by_topic.topic)) as barrier_mentions,
         count(*) filter (where by_topic.day > brand_latest.latest_day - 7) as mentions_last_7d,
         count(*) filter (
             where by_topic.day <= brand_latest.latest_day - 7
@@ -87,10 +99,33 @@ aggregated as (
 
 ),
 
+in_market as (
+
+    select
+        aggregated.*,
+        coalesce(markets.brand_role, 'own') as brand_role,
+        coalesce(markets.market, 'default') as market,
+        cast(sum(aggregated.mentions) over market_topic - aggregated.mentions as bigint)
+            as competitor_mentions,
+        cast(sum(aggregated.barrier_mentions) over market_topic - aggregated.barrier_mentions as bigint)
+            as competitor_barrier_mentions,
+        sum(aggregated.positive) over market_topic - aggregated.positive as competitor_positive,
+        sum(aggregated.negative) over market_topic - aggregated.negative as competitor_negative
+
+    from aggregated
+    left join markets on aggregated.brand = markets.brand
+    window market_topic as (
+        partition by coalesce(markets.market, 'default'), aggregated.topic
+    )
+
+),
+
 final as (
 
     select
         aggregated.brand,
+        aggregated.brand_role,
+        aggregated.market,
         aggregated.topic,
         {{ label_or_code('topic_labels.label', 'aggregated.topic') }} as topic_label,
         row_number() over (
@@ -117,9 +152,20 @@ final as (
         aggregated.mentions_last_7d,
         aggregated.mentions_prior_7d,
         aggregated.first_seen_date,
-        aggregated.last_seen_date
+        aggregated.last_seen_date,
+        aggregated.barrier_mentions,
+        row_number() over (
+            partition by aggregated.brand
+            order by aggregated.barrier_mentions desc, aggregated.topic
+        ) as barrier_rank,
+        aggregated.competitor_mentions,
+        aggregated.competitor_barrier_mentions,
+        round(
+            (aggregated.competitor_positive - aggregated.competitor_negative)
+            / nullif(aggregated.competitor_mentions, 0), 6
+        ) as competitor_net_sentiment
 
-    from aggregated
+    from in_market as aggregated
     inner join brand_latest
         on aggregated.brand = brand_latest.brand
     inner join stage_counts

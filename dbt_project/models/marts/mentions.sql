@@ -61,6 +61,13 @@
     local date); compared like the other columns, so a changed label rewrites its rows. -#}
 {%- set display_columns = ['published_date', 'stage_label', 'sentiment_label'] %}
 
+{#- Audience, thread and who speaks (int_mentions_measured, stg_config__brand_markets):
+    reach / engagement where the source or the export gives them, the mention a reply
+    answers, whether a brand's own account wrote it, the brand's role and market. -#}
+{%- set measure_columns = [
+    'reach', 'engagement', 'reply_to', 'is_brand_account', 'brand_role', 'market',
+] %}
+
 with
 
 scored as (
@@ -75,6 +82,18 @@ labels as (
 
 ),
 
+measured as (
+
+    select * from {{ ref('int_mentions_measured') }}
+
+),
+
+markets as (
+
+    select * from {{ ref('stg_config__brand_markets') }}
+
+),
+
 final as (
 
     select
@@ -82,9 +101,19 @@ final as (
         -- the calendar day of the reporting time zone (published_at stays UTC)
         {{ local_date('scored.published_at') }} as published_date,
         {{ label_or_code('stage_labels.label', 'scored.stage') }} as stage_label,
-        {{ label_or_code('sentiment_labels.label', 'scored.sentiment') }} as sentiment_label
+        {{ label_or_code('sentiment_labels.label', 'scored.sentiment') }} as sentiment_label,
+        measured.reach,
+        measured.engagement,
+        measured.reply_to,
+        -- a configured account of this brand, or an author named like the brand
+        coalesce(measured.account_brand = scored.brand, false)
+            or coalesce(scored.author_role = 'brand', false) as is_brand_account,
+        coalesce(markets.brand_role, 'own') as brand_role,
+        coalesce(markets.market, 'default') as market
 
     from scored
+    left join measured on scored.mention_id = measured.mention_id
+    left join markets on scored.brand = markets.brand
     left join labels as stage_labels
         on scored.brand = stage_labels.brand
         and stage_labels.kind = 'stage'
@@ -98,9 +127,14 @@ final as (
 
 {% if is_incremental() %}
 
+{#- A table built before a column existed rewrites every row once (sync_all_columns
+    adds the column; comparing against it first would fail). -#}
+{%- set existing = adapter.get_columns_in_relation(this) | map(attribute='name') | list %}
 select * from final
+{%- if not (measure_columns | reject('in', existing) | list) %}
 except
-select {{ (columns + display_columns) | join(', ') }} from {{ this }}
+select {{ (columns + display_columns + measure_columns) | join(', ') }} from {{ this }}
+{%- endif %}
 
 {% else %}
 
