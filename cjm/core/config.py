@@ -869,6 +869,8 @@ class Channels(_Model):
     Aliases compare lower-cased and trimmed."""
 
     aliases: dict[str, str] = Field(default_factory=dict)
+
+
 class KeyMedium(_Model):
     """A medium whose carrying a brand's story counts as a citation (marts.media_citations).
 
