@@ -115,6 +115,11 @@ def model(dbt, session):
         "impact",
     ):
         out[column] = out[column].astype("Float64")  # NaN → null
-    out["week_start"] = pd.to_datetime(out["week_start"]).dt.date
-    out["is_latest_week"] = out["week_start"] == out.groupby(KEYS)["week_start"].transform("max")
-    return out
+    out["is_latest_week"] = (
+        out["week_start"] == out.groupby(KEYS)["week_start"].transform("max")
+    ).astype(bool)
+    # typed even when empty (no mentions yet): text as strings, weeks as dates
+    for column in ("brand", "stage", "stage_label", "barrier", "barrier_label"):
+        out[column] = out[column].astype("string")
+    out["week_start"] = pd.to_datetime(out["week_start"])
+    return session.from_df(out).project("* replace (cast(week_start as date) as week_start)")

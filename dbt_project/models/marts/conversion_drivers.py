@@ -119,4 +119,8 @@ def model(dbt, session):
         out[column] = out[column].astype("int64")
     for column in FLOATS:
         out[column] = out[column].astype("Float64")  # NaN → null (not tested, undefined)
+    for column in KEYS + LABELS:
+        out[column] = out[column].astype("string")  # typed even when empty
+    out["is_tested"] = out["is_tested"].astype(bool)
+    out["is_significant"] = out["is_significant"].astype(bool)
     return out

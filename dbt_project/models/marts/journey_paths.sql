@@ -3,7 +3,8 @@
 -- (e.g. awareness·vk → consideration·site → purchase·app). A customer converted when
 -- they entered the conversion stage (setting conversion_stage). Per brand the
 -- analysis.max_paths most frequent paths are kept (ties by path); the rest are one
--- row, path 'other', so customers sum to the brand's customers.
+-- row, path 'other', so customers sum to the brand's customers. Labels are looked up
+-- for the kept paths only (a million customers share a few hundred paths).
 
 with
 
@@ -36,27 +37,17 @@ journeys as (
     select
         entries.brand,
         entries.customer_key,
-        list(
-            entries.stage || '·' || coalesce(entries.channel, '?')
-            order by entries.stage_order, entries.stage
-        ) as path_steps,
-        list(
-            {{ label_or_code('stage_labels.label', 'entries.stage') }} || ' · '
-                || {{ label_or_code('channel_labels.label', "coalesce(entries.channel, '?')") }}
-            order by entries.stage_order, entries.stage
-        ) as step_labels,
+        array_to_string(
+            list(
+                entries.stage || '·' || coalesce(entries.channel, '?')
+                order by entries.stage_order, entries.stage
+            ),
+            ' → '
+        ) as path,
         bool_or(entries.stage = settings.conversion_stage) as is_converted
 
     from entries
     cross join settings
-    left join labels as stage_labels
-        on entries.brand = stage_labels.brand
-        and stage_labels.kind = 'stage'
-        and entries.stage = stage_labels.code
-    left join labels as channel_labels
-        on entries.brand = channel_labels.brand
-        and channel_labels.kind = 'channel'
-        and entries.channel = channel_labels.code
     group by entries.brand, entries.customer_key
 
 ),
@@ -65,14 +56,12 @@ counted as (
 
     select
         brand,
-        array_to_string(path_steps, ' → ') as path,
-        any_value(path_steps) as path_steps,
-        array_to_string(any_value(step_labels), ' → ') as path_label,
+        path,
         count(*) as customers,
         count(*) filter (where is_converted) as converted_customers
 
     from journeys
-    group by brand, array_to_string(path_steps, ' → ')
+    group by brand, path
 
 ),
 
@@ -92,8 +81,6 @@ capped as (
         ranked.brand,
         case when ranked.path_rank <= analysis.max_paths then ranked.path_rank end as path_rank,
         case when ranked.path_rank <= analysis.max_paths then ranked.path else 'other' end as path,
-        case when ranked.path_rank <= analysis.max_paths then ranked.path_steps end as path_steps,
-        case when ranked.path_rank <= analysis.max_paths then ranked.path_label end as path_label,
         cast(sum(ranked.customers) as bigint) as customers,
         cast(sum(ranked.converted_customers) as bigint) as converted_customers
 
@@ -103,20 +90,67 @@ capped as (
 
 ),
 
+-- the kept paths' steps, each with its stage and channel label
+steps as (
+
+    select
+        capped.brand,
+        capped.path,
+        step.position,
+        step.step,
+        {{ label_or_code('stage_labels.label', 'step.stage') }} || ' · '
+            || {{ label_or_code('channel_labels.label', 'step.channel') }} as step_label
+
+    from capped
+    cross join lateral (
+        select
+            generate_subscripts(string_split(capped.path, ' → '), 1) as position,
+            unnest(string_split(capped.path, ' → ')) as step,
+            split_part(step, '·', 1) as stage,
+            split_part(step, '·', 2) as channel
+    ) as step
+    left join labels as stage_labels
+        on capped.brand = stage_labels.brand
+        and stage_labels.kind = 'stage'
+        and step.stage = stage_labels.code
+    left join labels as channel_labels
+        on capped.brand = channel_labels.brand
+        and channel_labels.kind = 'channel'
+        and step.channel = channel_labels.code
+    where capped.path_rank is not null
+
+),
+
+labelled as (
+
+    select
+        brand,
+        path,
+        list(step order by position) as path_steps,
+        string_agg(step_label, ' → ' order by position) as path_label
+
+    from steps
+    group by brand, path
+
+),
+
 final as (
 
     select
         capped.brand,
         capped.path_rank,
         capped.path,
-        capped.path_steps,
-        coalesce(capped.path_label, {{ label_or_code('other_labels.label', "'other_paths'") }}) as path_label,
-        len(capped.path_steps) as path_length,
+        labelled.path_steps,
+        coalesce(labelled.path_label, {{ label_or_code('other_labels.label', "'other_paths'") }}) as path_label,
+        len(labelled.path_steps) as path_length,
         capped.customers,
         capped.converted_customers,
         capped.converted_customers / capped.customers as conversion_rate
 
     from capped
+    left join labelled
+        on capped.brand = labelled.brand
+        and capped.path = labelled.path
     left join labels as other_labels
         on capped.brand = other_labels.brand
         and other_labels.kind = 'phrase'
