@@ -39,6 +39,8 @@ pivoted as (
             || '|' || (select coalesce(string_agg(stage || '=' || stage_order, ';' order by stage), '') from {{ ref('stg_config__stages') }})
             || '|' || (select coalesce(string_agg(event_type || '=' || stage, ';' order by event_type), '') from {{ ref('stg_config__event_stages') }})
             || '|' || (select coalesce(string_agg(brand, ';' order by brand), '') from {{ ref('stg_config__brands') }})
+            -- the default channel vocabulary: a changed alias re-maps every CRM event
+            || '|' || (select coalesce(string_agg(alias || '=' || channel, ';' order by alias), '') from {{ ref('channel_aliases') }})
             || '|logic={{ var("journey_logic_version") }}'
         ) as journey_rules_hash
 
