@@ -48,7 +48,10 @@ def extract(config: dict, cursor: str | None = None):  # type: ignore[no-untyped
 
 
 def demo_brands() -> list[dict]:
-    return [b.model_dump() for b in load_config(ROOT / "config" / "demo.yml").brands]
+    """The demo's brands for a config of one source: without the accounts, which name
+    the market export's source."""
+    brands = load_config(ROOT / "config" / "demo.yml").brands
+    return [b.model_dump(exclude={"accounts"}) for b in brands]
 
 
 # --------------------------------------------------------------------------- lifecycle
