@@ -329,3 +329,26 @@ def test_old_incidents_outside_the_lookback_are_not_sent(
 def test_no_marts_yet_is_not_an_error(tmp_path: Path) -> None:
     summary = run_alerts(_config(ALL_TARGETS), tmp_path / "empty.duckdb")
     assert summary.incidents == 0
+
+
+def test_competitors_spikes_are_sent_only_when_asked(
+    tmp_path: Path, receivers: dict[str, Any]
+) -> None:
+    """A rival's spike is in the marts but pages nobody unless alerts.competitors."""
+    wh = tmp_path / "wh.duckdb"
+    write_marts(wh, spike_hours=[30, 31], last_hour=40)
+    hook = [{"type": "webhook", "airflow_conn": "hook_test", "endpoint": "hook"}]
+    for competitors, sent in ((False, 0), (True, 1)):
+        config = parse_config(
+            {
+                "brands": [
+                    {"name": "Own", "keywords": ["own"]},
+                    {"name": "Acme", "keywords": ["acme"], "role": "competitor"},
+                ],
+                "sources": [{"name": "x", "type": "rss", "url": "http://127.0.0.1/rss"}],
+                "alerts": {"notify": hook, "competitors": competitors},
+            }
+        )
+        summary = run_alerts(config, wh, sleep=lambda s: None)
+        assert (summary.incidents, summary.sent) == (sent, sent), competitors
+    assert len(_requests(receivers["http"], "/hook")) == 1

@@ -111,11 +111,14 @@ def read_incidents(
         order by spikes.brand, spikes.incident_start
         """
     ).fetchall()
+    competitors = {b.name for b in config.brands if b.role == "competitor"}
     out = []
     for r in rows:
         brand, start, last_spike, newest = r[0], r[1], r[2], r[12]
         rule = config.alerts.rule_for(brand)
         if last_spike < newest - timedelta(hours=config.alerts.lookback_hours):
+            continue
+        if brand in competitors and not config.alerts.competitors:
             continue
         window_end = last_spike + timedelta(hours=bucket_hours)
         out.append(

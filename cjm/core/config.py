@@ -676,6 +676,9 @@ class Alerts(_Model):
     retry_backoff_seconds: float = Field(default=1.0, ge=0)
     max_delivery_rounds: int = Field(default=3, ge=1)
     examples: int = Field(default=3, ge=0, le=10)
+    # Competitors' spikes stay in marts.negative_spikes; they are sent only when true (a
+    # PR lead on call answers for the own brand, a rival's crisis is a morning read).
+    competitors: bool = False
 
     @model_validator(mode="after")
     def _overrides_valid(self) -> Alerts:

@@ -8,6 +8,9 @@
 -- * touchpoint_seen / channel_seen: a touchpoint or channel of any CRM touch at or
 --   before the entry into from_stage (strictly before an inferred entry, which is
 --   the later stage's event; never after: later touches would tell the outcome);
+-- * the customer's segments listed in `customer_properties` (int_customer_segments:
+--   customer_segment, region — what the customer is, not what they bought: the
+--   product is read from orders, so it would tell the outcome of the steps before);
 -- * barrier_exposure: the stage's negative mentions of a barrier topic in the
 --   `analysis.barrier_exposure_days` whole UTC days before the entry day, above that
 --   volume's median over the step's entrants (mentions do not link to customers, so
@@ -17,6 +20,12 @@
 {%- set entry_properties = {
     'entry_channel': 'channel',
     'campaign': 'campaign',
+} %}
+
+{#- property name -> column of int_customer_segments (the customer's latest value) -#}
+{%- set customer_properties = {
+    'customer_segment': 'customer_segment',
+    'region': 'region',
 } %}
 
 with
@@ -42,6 +51,12 @@ entries as (
 touches as (
 
     select * from {{ ref('int_customer_touches') }}
+
+),
+
+segments as (
+
+    select * from {{ ref('int_customer_segments') }}
 
 ),
 
@@ -93,6 +108,25 @@ entry_values as (
         cast({{ column }} as varchar) as property_value
     from steps
     where {{ column }} is not null
+    {%- endfor %}
+
+),
+
+segment_values as (
+
+    {%- for property, column in customer_properties.items() %}
+    {%- if not loop.first %}
+    union all
+    {%- endif %}
+    select
+        steps.brand, steps.customer_key, steps.from_stage,
+        '{{ property }}' as property,
+        cast(segments.{{ column }} as varchar) as property_value
+    from steps
+    inner join segments
+        on steps.brand = segments.brand
+        and steps.customer_key = segments.customer_key
+    where segments.{{ column }} is not null
     {%- endfor %}
 
 ),
@@ -205,6 +239,8 @@ barrier_values as (
 memberships as (
 
     select * from entry_values
+    union all
+    select * from segment_values
     union all
     select * from seen_values where property_value is not null
     union all
