@@ -23,9 +23,7 @@ labels as (
 mentions as (
 
     select * from {{ ref('mentions') }}
-    where author_role != 'brand'
-        and not is_repost
-        and is_relevant is not false
+    where {{ customers_voice() }}
         and stage is not null
 
 ),

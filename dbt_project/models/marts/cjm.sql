@@ -41,9 +41,7 @@ entries as (
 mentions as (
 
     select * from {{ ref('mentions') }}
-    where author_role != 'brand'
-        and not is_repost  -- stories, not copies
-        and is_relevant is not false  -- about the brand (relevance.min_score)
+    where {{ customers_voice() }}
 
 ),
 
