@@ -353,3 +353,26 @@ def test_rows_show_label_columns_when_the_marts_have_them() -> None:
     m.comm_map = pd.DataFrame([{**row, "stage_label": "Польза", "channel_label": "ВКонтакте"}])
     (labelled,) = comm_rows(m, "ru")
     assert (labelled.cells["stage"], labelled.cells["channel"]) == ("Польза", "ВКонтакте")
+
+
+def test_a_map_split_by_segment_names_each_rows_segment() -> None:
+    """With journey_map.segment_by the communication map holds one map per segment; the
+    printed rows (board, XLSX, `cjm show`) carry the segment beside the stage."""
+    from cjm.report.marts import BrandMarts
+    from cjm.report.tables import comm_rows
+
+    base = {"brand": "B", "stage": "usage", "channel": "vk", "stage_order": 1,
+            "touchpoint": "t", "message": "m", "goal": "g", "recommendation": "r",
+            "conversion_rate": 0.5, "net_sentiment": -0.1, "negative_share": 0.5,
+            "mentions": 3, "customers": 2, "stage_label": "Использование"}  # fmt: skip
+    empty = pd.DataFrame()
+    one = pd.DataFrame([{**base, "segment_by": "none", "segment": "all"}])
+    m = BrandMarts("B", empty, one, empty, empty, empty, empty, empty)
+    assert [r.cells["stage"] for r in comm_rows(m, "ru")] == ["Использование"]
+    m.comm_map = pd.DataFrame(
+        [{**base, "segment_by": "region", "segment": s} for s in ("Москва", "unknown")]
+    )
+    assert [r.cells["stage"] for r in comm_rows(m, "ru")] == [
+        "Использование · Москва",
+        "Использование · сегмент не указан",
+    ]

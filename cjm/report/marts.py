@@ -161,7 +161,7 @@ def read_marts(path: Path, brand: str | None = None) -> list[BrandMarts]:
             return con.execute(sql).df()
 
         cjm = table("cjm", "brand, stage_order")
-        comm = table("communication_map", "brand, stage_order, channel")
+        comm = table("communication_map", "brand, segment, stage_order, channel")
         conversion = table("stage_conversion")
         sentiment = con.execute(
             f"select brand, day, sum(positive) as positive, sum(neutral) as neutral, "

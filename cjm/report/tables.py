@@ -96,6 +96,9 @@ def comm_rows(m: BrandMarts, language: str) -> list[Row]:
         if "stage_label" in df.columns
         else df["stage"].map(m.stage_labels).fillna(df["stage"])
     )
+    # A map split by journey_map.segment_by holds one map per segment: each row names
+    # its segment beside the stage (no 'all' row then), so a reader never mixes them.
+    split = "segment" in df.columns and bool((df["segment"] != "all").any())
     out = []
     for i, r in df.iterrows():
         net = _num(r["net_sentiment"])
@@ -109,6 +112,11 @@ def comm_rows(m: BrandMarts, language: str) -> list[Row]:
         )
         cells = {c: _cell(values[c][i]) for c in COMM_COLUMNS if c in values}
         cells["stage"] = str(stage_names[i])
+        if split:
+            segment = r["segment"]
+            if segment == "unknown":
+                segment = text("segment_unknown", language)
+            cells["stage"] = f"{cells['stage']} · {segment}"
         cells["metrics"] = metrics
         out.append(Row(cells=cells, negative_share=_num(r["negative_share"]), stage=r["stage"]))
     return out

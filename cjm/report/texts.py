@@ -47,6 +47,7 @@ UI: dict[str, tuple[str, str]] = {
     "m_conversion": ("конверсия в следующий этап", "conversion to next stage"),
     "m_net": ("чистая тональность", "net sentiment"),
     "hours": ("ч", "h"),
+    "segment_unknown": ("сегмент не указан", "segment not known"),
     # charts
     "customers_entered": ("Клиентов вошло", "Customers entered"),
     "converted": ("перешли", "converted"),
