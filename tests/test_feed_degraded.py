@@ -31,7 +31,13 @@ CUT = FEED[: FEED.index("Finly climbed to") + len("Finly climbed to")]
 def _config(tmp_path: Path, url: str) -> Path:
     fixture = yaml.safe_load((FIXTURES / "config.yml").read_text(encoding="utf-8"))
     source = {"name": "news", "type": "rss", "url": url, "max_tries": 1, "timeout_read": 5}
-    config = {**{k: v for k, v in fixture.items() if k != "sources"}, "sources": [source]}
+    # the fixture's brands without their accounts: those name the fixture's own sources
+    brands = [{k: v for k, v in b.items() if k != "accounts"} for b in fixture["brands"]]
+    config = {
+        **{k: v for k, v in fixture.items() if k not in ("sources", "brands")},
+        "brands": brands,
+        "sources": [source],
+    }
     path = tmp_path / "cjm.yml"
     path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     return path

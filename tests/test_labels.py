@@ -29,7 +29,7 @@ from tests.pipeline_helpers import FIXTURES, ROOT, rows
 LATE_MENTION = (
     "fx-late,"
     '"Финли опять списали комиссию, поддержка молчит, ужасно",'
-    "08.09.2026 01:30,Ночной клиент,vk,https://vk.com/wall-1_999\n"
+    "08.09.2026 01:30,Ночной клиент,vk,https://vk.com/wall-1_999,,,\n"  # no views, likes, reply
 )
 CJM_TEXT = (
     "customer_actions",
