@@ -234,7 +234,12 @@ def _workbook(demo: dict, tmp_path: Path) -> Path:
 
 def test_xlsx_template_layout(demo: dict, tmp_path: Path) -> None:
     wb = load_workbook(_workbook(demo, tmp_path))
-    assert wb.sheetnames == ["CJM Finly", "Коммуникации Finly"]
+    # one pair of sheets per brand, the demo's two competitors after Finly
+    assert wb.sheetnames == [
+        f"{kind} {brand}"
+        for brand in ("Finly", "Ладья Банк", "Монетто")
+        for kind in ("CJM", "Коммуникации")
+    ]
     with duckdb.connect(str(demo["warehouse"]), read_only=True) as con:
         comm = con.execute(
             "select stage, channel_label, negative_share from marts.communication_map "

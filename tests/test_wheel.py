@@ -106,7 +106,7 @@ def test_wheel_runs_the_demo_outside_the_checkout(demo_from_wheel: DemoRun) -> N
     con = duckdb.connect(str(demo_from_wheel.warehouse), read_only=True)
     try:
         stages = con.execute(
-            "select stage, mentions from marts.cjm order by stage_order"
+            "select stage, mentions from marts.cjm where brand = 'Finly' order by stage_order"
         ).fetchall()
     finally:
         con.close()
