@@ -30,3 +30,31 @@
         1
     )
 {%- endmacro %}
+
+{#- The regions of the distinct region values written in `values_relation` (a CTE with a
+    `region_value` column: a CRM field, an export column). A value written like a
+    gazetteer form or a region's own name is read as that region ("Казань" ->
+    Республика Татарстан); any other value stays as written. The few distinct values
+    are matched once each, so mentions and customers read a written region alike. -#}
+{% macro written_regions(values_relation) -%}
+    select
+        values_written.region_value,
+        coalesce(min(region_names.region), values_written.region_value) as region
+
+    from (
+        select distinct region_value from {{ values_relation }} where region_value is not null
+    ) as values_written
+    left join (
+        select distinct segment_value as region, pattern
+        from {{ ref('int_segment_terms') }}
+        where dimension = 'region'
+
+        union all
+
+        select distinct segment_value as region, regexp_escape({{ normalize_text('segment_value') }}) as pattern
+        from {{ ref('int_segment_terms') }}
+        where dimension = 'region'
+    ) as region_names
+        on regexp_full_match({{ normalize_text('values_written.region_value') }}, region_names.pattern)
+    group by values_written.region_value
+{%- endmacro %}

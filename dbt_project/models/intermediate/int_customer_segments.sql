@@ -12,20 +12,6 @@ events as (
 
 ),
 
-region_names as (
-
-    select distinct segment_value as region, pattern
-    from {{ ref('int_segment_terms') }}
-    where dimension = 'region'
-
-    union all
-
-    select distinct segment_value as region, regexp_escape({{ normalize_text('segment_value') }}) as pattern
-    from {{ ref('int_segment_terms') }}
-    where dimension = 'region'
-
-),
-
 latest as (
 
     select
@@ -41,17 +27,10 @@ latest as (
 
 ),
 
--- the few distinct values written, matched once each against the forms
+-- the distinct values written, read as their regions (macros/segments.sql)
 region_values as (
 
-    select
-        values_written.region_value,
-        coalesce(min(region_names.region), values_written.region_value) as region
-
-    from (select distinct region_value from latest where region_value is not null) as values_written
-    left join region_names
-        on regexp_full_match({{ normalize_text('values_written.region_value') }}, region_names.pattern)
-    group by values_written.region_value
+    {{ written_regions('latest') }}
 
 ),
 

@@ -168,38 +168,10 @@ from_metadata as (
 
 ),
 
--- a metadata region named like the gazetteer: its region
-region_names as (
-
-    select distinct
-        segment_value as region,
-        pattern
-
-    from {{ ref('int_segment_terms') }}
-    where dimension = 'region'
-
-    union all
-
-    select distinct
-        segment_value as region,
-        regexp_escape({{ normalize_text('segment_value') }}) as pattern
-
-    from {{ ref('int_segment_terms') }}
-    where dimension = 'region'
-
-),
-
--- the few distinct values written, matched once each against the forms
+-- a metadata region named like the gazetteer: its region (macros/segments.sql)
 region_values as (
 
-    select
-        values_written.region_value,
-        coalesce(min(region_names.region), values_written.region_value) as region
-
-    from (select distinct region_value from from_metadata where region_value is not null) as values_written
-    left join region_names
-        on regexp_full_match({{ normalize_text('values_written.region_value') }}, region_names.pattern)
-    group by values_written.region_value
+    {{ written_regions('from_metadata') }}
 
 ),
 
