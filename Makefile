@@ -30,7 +30,7 @@ test: install chromium
 	sh scripts/ensure_postgres.sh
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadfile --durations=30
 
 # ruff, and the layers' import contract (pyproject.toml [tool.importlinter])
 lint: install
