@@ -53,6 +53,9 @@ def test_every_ratio_is_measured(scale_run: tuple[dict[str, Any], str]) -> None:
     for name, peer in size["peers"].items():
         assert "error" not in peer, (name, peer)
         assert peer["peak_rss_mib"] > 0
+    full = size["refresh"]["full"]["sources"]  # the refresh read the whole export
+    assert full["listening"]["extracted"] + full["listening"]["off_brand"] == SIZE
+    assert full["crm"]["extracted"] == size["crm_rows"]
     missing = {k for k in RATIOS if not isinstance(size["ratios"].get(k), float | int)}
     assert not missing, missing
     # the peers loaded what the export holds: every row, or one per id

@@ -95,7 +95,10 @@ def _child(task: str, args: dict[str, Any], work: Path) -> dict[str, Any]:
     wall = round(time.perf_counter() - started, 3)
     if proc.returncode != 0:
         tail = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-5:]
-        return {"error": f"exit code {proc.returncode}: " + " | ".join(tail), "wall_s": wall}
+        return {
+            "error": f"failed (exit code {proc.returncode}): " + " | ".join(tail),
+            "wall_s": wall,
+        }
     out_json = json.loads(result.read_text(encoding="utf-8"))
     out_json["wall_s"] = wall
     out_json["peak_rss_mib"] = round(usage.ru_maxrss / 1024, 1)
@@ -119,6 +122,20 @@ def _rows(refresh: dict[str, Any], source: str, key: str = "extracted") -> int:
     return int((refresh.get("sources") or {}).get(source, {}).get(key) or 0)
 
 
+def refresh_peak(refresh: dict[str, Any]) -> float | None:
+    """The refresh's peak memory: the largest sum of its process and dbt's seen in any
+    step, or the largest single process (os.wait4), whichever is higher."""
+    values = [
+        v
+        for v in [
+            refresh.get("peak_rss_mib"),
+            *(refresh.get("peak_rss_mib_by_step") or {}).values(),
+        ]
+        if isinstance(v, int | float)
+    ]
+    return max(values) if values else None
+
+
 def step_table(refresh: dict[str, Any], mentions_rows: int) -> list[dict[str, Any]]:
     """Per step of one refresh: seconds, rows handled, rows/s and the peak RSS in the step."""
     steps = refresh.get("steps") or {}
@@ -139,7 +156,7 @@ def step_table(refresh: dict[str, Any], mentions_rows: int) -> list[dict[str, An
     for extra in ("publish", "report"):
         if extra in steps:
             rows.append((extra, steps[extra], None, peaks.get(extra)))
-    rows.append(("whole refresh", refresh.get("total_s"), extracted, refresh.get("peak_rss_mib")))
+    rows.append(("whole refresh", refresh.get("total_s"), extracted, refresh_peak(refresh)))
     return [
         {
             "step": step,
@@ -174,8 +191,8 @@ def ratios(size: dict[str, Any]) -> dict[str, float | None]:
         "increment_vs_full": _ratio(inc.get("total_s"), full.get("total_s")),
         "increment_dbt_vs_full_dbt": _ratio((inc.get("steps") or {}).get("dbt build"), dbt),
         "nothing_new_vs_full": _ratio(nothing.get("total_s"), full.get("total_s")),
-        "peak_rss_vs_dlt": _ratio(full.get("peak_rss_mib"), peers["dlt"].get("peak_rss_mib")),
-        "peak_rss_vs_ctas": _ratio(full.get("peak_rss_mib"), peers["ctas"].get("peak_rss_mib")),
+        "peak_rss_vs_dlt": _ratio(refresh_peak(full), peers["dlt"].get("peak_rss_mib")),
+        "peak_rss_vs_ctas": _ratio(refresh_peak(full), peers["ctas"].get("peak_rss_mib")),
     }
     assert set(out) == set(RATIOS)
     return out
@@ -193,7 +210,7 @@ def growth(sizes: list[dict[str, Any]]) -> dict[str, float | None]:
             return _load_path(full)
         if what == "dbt_seconds":
             return (full.get("steps") or {}).get("dbt build")
-        return full.get("peak_rss_mib")
+        return refresh_peak(full)
 
     out: dict[str, float | None] = {}
     for what in GROWTH:
@@ -226,7 +243,9 @@ def machine() -> dict[str, Any]:
     }
 
 
-DLT_MISSING = "dlt is not installed (the `bench` extra: make install, or pip install '.[bench]')"
+DLT_MISSING = (
+    "not run: dlt is not installed (the `bench` extra: make install, or pip install '.[bench]')"
+)
 
 
 def _dlt_version() -> str | None:
@@ -330,12 +349,68 @@ def bench_size(n: int, work: Path, batch_rows: int, say: Any) -> dict[str, Any]:
     }
     # the raw figures first: what the tables below are computed from, kept if they fail
     (work / "size.json").write_text(json.dumps(size, indent=2, default=str), encoding="utf-8")
+    return derive(size)
+
+
+def derive(size: dict[str, Any]) -> dict[str, Any]:
+    """The step tables and the ratios of one size, from its raw figures."""
     size["steps"] = {
-        label: step_table(refresh[label], _rows(refresh[label], "listening", "passed"))
+        label: step_table(
+            size["refresh"][label], _rows(size["refresh"][label], "listening", "passed")
+        )
         for label in REFRESH_RUNS
     }
     size["ratios"] = ratios(size)
     return size
+
+
+def partial_size(folder: Path, n: int) -> dict[str, Any]:
+    """What a size stopped midway had measured, from its children's result files (the
+    refreshes in the order they ran); what did not run is marked so in the tables."""
+    import pyarrow.parquet as pq
+
+    stopped = {"error": "not run (the benchmark was stopped before)"}
+    done: dict[str, list[dict[str, Any]]] = {}
+    for path in sorted(
+        (folder / "logs").glob("*.json"), key=lambda p: int(p.stem.rsplit("-", 1)[1])
+    ):
+        task = path.stem.rsplit("-", 1)[0]
+        done.setdefault(task, []).append(json.loads(path.read_text(encoding="utf-8")))
+    refreshes = done.get("refresh", [])
+    exports = folder / "exports"
+
+    def rows(pattern: str) -> int:
+        return sum(pq.ParquetFile(p).metadata.num_rows for p in exports.glob(pattern))
+
+    size = {
+        "n": n,
+        "mention_rows": rows("mentions/mentions-full-*.parquet"),
+        "crm_rows": rows("crm/crm-full-*.parquet"),
+        "increment_rows": max(1, round(n * INCREMENT_SHARE)),
+        "generate_s": None,
+        "refresh": {
+            label: refreshes[i] if i < len(refreshes) else dict(stopped)
+            for i, label in enumerate(REFRESH_RUNS)
+        },
+        "peers": {
+            task: (done[task][-1] if task in done else dict(stopped))
+            for task in ("ctas", "pk_insert", "dlt", "sql_checks", "hand_marts")
+        },
+    }
+    return derive(size)
+
+
+def rerender(results_json: Path, markdown: Path, partial: dict[int, Path] | None = None) -> None:
+    """The JSON and Markdown again from a run's JSON, after a change to the tables;
+    `partial` adds sizes the run was stopped in (size → its folder)."""
+    results = json.loads(results_json.read_text(encoding="utf-8"))
+    results["sizes"] = [derive(size) for size in results["sizes"]]
+    for n, folder in (partial or {}).items():
+        results["sizes"].append(partial_size(folder, n))
+        results["notes"].append(f"{n:,}: stopped before the end; the rows marked not run")
+    results["growth"] = growth(results["sizes"])
+    results_json.write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")
+    markdown.write_text(render_markdown(results), encoding="utf-8")
 
 
 def _fmt(value: Any, unit: str = "") -> str:
@@ -374,18 +449,18 @@ def render_markdown(results: dict[str, Any]) -> str:
         lines += [
             f"## {n:,} mentions + {size['crm_rows']:,} CRM events",
             "",
-            "| run | step | seconds | rows | rows/s | peak RSS (MiB) |",
+            "| run | step | seconds | rows | rows/s | peak RSS, process + dbt (MiB) |",
             "| --- | --- | ---: | ---: | ---: | ---: |",
         ]
         for label in REFRESH_RUNS:
             title = {
                 "full": "first refresh",
                 "nothing_new": "identical re-run",
-                "increment": f"1% new ({size['increment_rows']:,} + events)",
+                "increment": f"1% new data (+{size['increment_rows']:,} mentions)",
             }[label]
             error = size["refresh"][label].get("error")
             if error:
-                lines.append(f"| {title} | FAILED: {error} | | | | |")
+                lines.append(f"| {title} | {error} | | | | |")
                 continue
             for row in size["steps"][label]:
                 lines.append(
@@ -407,7 +482,7 @@ def render_markdown(results: dict[str, Any]) -> str:
         for key, name in names.items():
             peer = size["peers"][key]
             if peer.get("error"):
-                lines.append(f"| {name} | not run: {peer['error']} | | |")
+                lines.append(f"| {name} | {peer['error']} | | |")
                 continue
             rows = peer.get("rows")
             if isinstance(rows, dict):
@@ -448,7 +523,8 @@ def run_scale(
 ) -> dict[str, Any]:
     """Every size in turn in a fresh folder (removed after unless `work` is given)."""
     say = say or (lambda line: print(line, flush=True))
-    base = Path(work) if work else Path(tempfile.mkdtemp(prefix="cjm-bench-scale-"))
+    # absolute: the config's relative paths would resolve from the config's own folder
+    base = (Path(work) if work else Path(tempfile.mkdtemp(prefix="cjm-bench-scale-"))).resolve()
     results: dict[str, Any] = {
         "command": command or "cjm bench scale --sizes " + ",".join(str(s) for s in sizes),
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
