@@ -400,10 +400,20 @@ def partial_size(folder: Path, n: int) -> dict[str, Any]:
     return derive(size)
 
 
-def rerender(results_json: Path, markdown: Path, partial: dict[int, Path] | None = None) -> None:
+def rerender(
+    results_json: Path,
+    markdown: Path,
+    partial: dict[int, Path] | None = None,
+    command: str | None = None,
+    notes: list[str] | None = None,
+) -> None:
     """The JSON and Markdown again from a run's JSON, after a change to the tables;
     `partial` adds sizes the run was stopped in (size → its folder)."""
-    results = json.loads(results_json.read_text(encoding="utf-8"))
+    if results_json.exists():
+        results = json.loads(results_json.read_text(encoding="utf-8"))
+    else:  # stopped in its first size: the machine as it is now
+        results = _header(sorted(partial or {}), command, notes)
+        results["machine"]["load_average_at_start"] = ["not recorded"]
     results["sizes"] = [derive(size) for size in results["sizes"]]
     for n, folder in (partial or {}).items():
         results["sizes"].append(partial_size(folder, n))
@@ -511,6 +521,17 @@ def render_markdown(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _header(sizes: list[int], command: str | None, notes: list[str] | None) -> dict[str, Any]:
+    return {
+        "command": command or "cjm bench scale --sizes " + ",".join(str(s) for s in sizes),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine(),
+        "dlt": f"dlt {_dlt_version()}" if _dlt_version() else DLT_MISSING,
+        "notes": list(notes or []),
+        "sizes": [],
+    }
+
+
 def run_scale(
     sizes: list[int],
     out: Path | None = None,
@@ -525,14 +546,9 @@ def run_scale(
     say = say or (lambda line: print(line, flush=True))
     # absolute: the config's relative paths would resolve from the config's own folder
     base = (Path(work) if work else Path(tempfile.mkdtemp(prefix="cjm-bench-scale-"))).resolve()
-    results: dict[str, Any] = {
-        "command": command or "cjm bench scale --sizes " + ",".join(str(s) for s in sizes),
-        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": machine(),
-        "dlt": f"dlt {_dlt_version()}" if _dlt_version() else DLT_MISSING,
-        "notes": list(notes or []),
-        "sizes": [],
-    }
+    results = _header(sizes, command, notes)
+    if out:  # from the start: a run stopped in its first size still has its header
+        out.write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")
     try:
         for n in sizes:
             folder = base / f"n{n}"
