@@ -266,6 +266,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     if args.suite == "eval":
         return cmd_eval(args)
+    if args.suite == "scale":
+        return cmd_bench_scale(args)
 
     config = args.config if args.config_given else str(DEMO_CONFIG)
     out = Path(args.out) if args.out else None
@@ -280,6 +282,36 @@ def cmd_bench(args: argparse.Namespace) -> int:
         ):
             run_bench(config, rows=args.rows, out=out, demo=True)
     return 0
+
+
+def cmd_bench_scale(args: argparse.Namespace) -> int:
+    """The refresh at growing sizes beside its peers (cjm.bench.scale)."""
+    from cjm.bench.scale import DEFAULT_SIZES, parse_sizes, run_scale
+
+    try:
+        sizes = parse_sizes(args.sizes) if args.sizes else list(DEFAULT_SIZES)
+    except ValueError as exc:
+        print(f"cjm bench scale: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    results = run_scale(
+        sizes,
+        out=Path(args.out) if args.out else None,
+        markdown=Path(args.markdown) if args.markdown else None,
+        work=Path(args.work) if args.work else None,
+        notes=args.note,
+        command="cjm bench " + " ".join(sys.argv[sys.argv.index("scale") :])
+        if "scale" in sys.argv
+        else None,
+    )
+    failed = [
+        f"{size['n']}: {where}"
+        for size in results["sizes"]
+        for where, run in size["refresh"].items()
+        if run.get("error") or not run.get("ok")
+    ]
+    for line in failed:
+        print(f"cjm bench scale: refresh failed at {line}", file=sys.stderr)
+    return EXIT_FAILED if failed else 0
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -382,9 +414,20 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument(
                 "suite",
                 nargs="?",
-                choices=["refresh", "eval"],
+                choices=["refresh", "eval", "scale"],
                 default="refresh",
-                help="refresh: step costs and ratios (default); eval: quality on real data",
+                help="refresh: step costs and ratios (default); eval: quality on real data; "
+                "scale: the refresh at 10^5..10^7 rows beside raw DuckDB and dlt",
+            )
+            p.add_argument(
+                "--sizes", default=None, help="scale: rows per size (default 1e5,1e6,1e7)"
+            )
+            p.add_argument("--markdown", default=None, help="scale: also write Markdown here")
+            p.add_argument(
+                "--work", default=None, help="scale: keep the exports and warehouses here"
+            )
+            p.add_argument(
+                "--note", action="append", default=None, help="scale: a note for the Markdown"
             )
             p.add_argument("--rows", type=int, default=200_000, help="rows for load/validation")
             p.add_argument("--out", default=None, help="also write the results as JSON here")
