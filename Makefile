@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install demo test lint format bench clean chromium
+.PHONY: install demo test lint format bench clean chromium airflow
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "CJM Warehouse needs Python 3.11 (snscrape does not import on 3.12+): set PYTHON=/path/to/python3.11"'
@@ -25,9 +25,11 @@ demo: install
 chromium:
 	scripts/install-chromium.sh
 
-# The tests run their own PostgreSQL server: its binaries are installed first if missing.
+# The tests run their own PostgreSQL and Redis servers: their binaries are installed first
+# if missing.
 test: install chromium
 	sh scripts/ensure_postgres.sh
+	sh scripts/ensure_redis.sh
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/pytest -n auto --dist loadfile --durations=30
@@ -37,6 +39,12 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+
+# Airflow on this machine: api-server, scheduler, dag-processor and triggerer on
+# 127.0.0.1:$(AIRFLOW_PORT), LocalExecutor sized to the cores, AIRFLOW_HOME=.airflow.
+AIRFLOW_PORT ?= 8080
+airflow: install
+	$(BIN)/python -m cjm.airflow_env serve --home .airflow --port $(AIRFLOW_PORT)
 
 bench: install
 	$(BIN)/cjm bench

@@ -21,11 +21,19 @@ scheduler (each task calls one function of `cjm.tasks`):
 7. **check_sources** — fails the run if any source was not loaded, so a
    partial refresh is published but never reported as a clean success;
    **check_publish** does the same for a publish target that failed.
+8. **check_freshness** — each source's last load against its limit
+   (`alerts.operations`); stale sources are listed in the task's result and sent to
+   the `alerts.notify` targets.
+
+A failed run (any task) and a late run (not finished `alerts.operations.
+late_after_minutes` after it was queued: an Airflow deadline alert) notify the same
+targets as spike alerts: cjm/alerts/notifier.py.
 
 Every task is idempotent: a retry or a re-run of the same run_id leaves the
 warehouse as one clean run would. Environment: `CJM_CONFIG`, `CJM_WAREHOUSE`,
 `CJM_DBT_PROJECT_DIR`, `CJM_REFRESH_SCHEDULE` (cron or preset; `none` for
-manual only), `CJM_REFRESH_RETRIES`.
+manual only), `CJM_REFRESH_RETRIES`, `CJM_DBT_TASKS` (`model`: a task per dbt model,
+the default; `project`: one `dbt build` task).
 """
 
 from __future__ import annotations
@@ -40,6 +48,7 @@ from airflow.sdk import Asset, TriggerRule, dag, get_current_context, task, task
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
 
+from cjm.alerts.notifier import RefreshFailedNotifier, refresh_deadline
 from cjm.core.paths import dbt_project_dir
 from cjm.refresh.dbt import dbt_executable
 from cjm.refresh.marts import MART_TABLES
@@ -73,6 +82,11 @@ def _schedule() -> str | None:
 # holds the lock), so they stay outside the pool and run in parallel.
 # The pool and the writers' queue: cjm/refresh/scheduling.py.
 WAREHOUSE_QUEUE = warehouse_queue()
+# `model` (default): one Airflow task per dbt model through Cosmos; `project`: one
+# `dbt build` task for the whole project (CJM_DBT_TASKS).
+DBT_TASKS = os.environ.get("CJM_DBT_TASKS", "model").strip().lower()
+if DBT_TASKS not in ("model", "project"):
+    raise ValueError(f"CJM_DBT_TASKS={DBT_TASKS!r}: use model or project")
 
 # What readers consume: the BI copy, swapped in whole by publish. Downstream DAGs
 # schedule on these (or on `Asset.ref(name=...)`), never on the dbt tables being
@@ -96,6 +110,9 @@ def _run_id() -> str:
     # Runs share landing/ and the warehouse; overlapping runs would only queue on the pool.
     max_active_runs=1,
     dagrun_timeout=timedelta(hours=2),
+    # Operators hear of a failed run once (not once per failed task) and of a late one.
+    on_failure_callback=RefreshFailedNotifier(CONFIG_PATH),
+    deadline=refresh_deadline(CONFIG_PATH),
     tags=["cjm", "warehouse", "dbt"],
     doc_md=__doc__,
     default_args={
@@ -138,55 +155,67 @@ def cjm_refresh() -> None:
 
         return tasks.load(_run_id(), CONFIG_PATH, WAREHOUSE)
 
-    # One Airflow task per dbt model/seed (~55 here): per-model logs, retries and
-    # durations in the UI. The price, measured with `airflow dags test` on the test
-    # fixture: ~75 s for the group vs ~10-25 s for one `dbt build` of the project, since
-    # the pool runs the tasks one after another and each pays dbt's start-up.
-    dbt = DbtTaskGroup(
-        group_id="dbt",
-        project_config=ProjectConfig(
-            DBT_PROJECT_DIR,
-            # No dbt packages to install, and `dbt deps` would need the network.
-            install_dbt_deps=False,
-            env_vars={"CJM_WAREHOUSE": WAREHOUSE},
-        ),
-        profile_config=ProfileConfig(
-            profile_name="cjm",
-            target_name="dev",
-            profiles_yml_filepath=DBT_PROJECT_DIR / "profiles.yml",
-        ),
-        execution_config=ExecutionConfig(
-            execution_mode=ExecutionMode.LOCAL,
-            # dbtRunner in the task process: no second Python start-up per model
-            # (measured under `dags test`: ~1.3 s per model task vs ~6 s as a subprocess).
-            invocation_mode=InvocationMode.DBT_RUNNER,
-            # Cosmos checks that a dbt executable exists even with the in-process runner.
-            dbt_executable_path=dbt_executable(),
-        ),
-        render_config=RenderConfig(
-            # dbt ls renders the graph; Cosmos caches its output keyed on a hash of the
-            # project files, so DAG parsing re-runs dbt only after the project changes.
-            load_method=LoadMode.DBT_LS,
-            invocation_mode=InvocationMode.DBT_RUNNER,
-            # One task per model running `dbt build --select <model>`: the model and
-            # its tests in one invocation (half the tasks of AFTER_EACH).
-            test_behavior=TestBehavior.BUILD,
-            # A test spanning two models (relationships, cross-mart checks) would run
-            # inside the first parent's build, before the other parent exists; render
-            # it as its own task after all its parents instead.
-            should_detach_multiple_parents_tests=True,
-            # publish emits the assets readers depend on; per-model assets of tables
-            # that are being rebuilt would invite consumers to read half a refresh.
-            emit_datasets=False,
-        ),
-        operator_args={
-            "queue": WAREHOUSE_QUEUE,
-            "pool": WAREHOUSE_POOL,
-            # dbt-duckdb keeps the warehouse open in the process that ran dbt in-process;
-            # release it so later tasks in the same process (`airflow dags test`) can open it.
-            "callback": "cjm.airflow_env.release_dbt_duckdb",
-        },
-    )
+    if DBT_TASKS == "project":
+        # One task running `dbt build` over the whole project: no per-model logs and
+        # retries, but one dbt start-up instead of ~60 (each 20-60 s of parsing on a
+        # busy 2-core machine, as a Celery task process).
+        @task(pool=WAREHOUSE_POOL, queue=WAREHOUSE_QUEUE, task_id="dbt_build")
+        def dbt_build() -> dict[str, Any]:
+            from cjm.refresh import tasks
+
+            return tasks.build_marts(WAREHOUSE)
+
+        dbt = dbt_build()
+    else:
+        # One Airflow task per dbt model/seed (~55 here): per-model logs, retries and
+        # durations in the UI. The price, measured with `airflow dags test` on the test
+        # fixture: ~75 s for the group vs ~10-25 s for one `dbt build` of the project, since
+        # the pool runs the tasks one after another and each pays dbt's start-up.
+        dbt = DbtTaskGroup(
+            group_id="dbt",
+            project_config=ProjectConfig(
+                DBT_PROJECT_DIR,
+                # No dbt packages to install, and `dbt deps` would need the network.
+                install_dbt_deps=False,
+                env_vars={"CJM_WAREHOUSE": WAREHOUSE},
+            ),
+            profile_config=ProfileConfig(
+                profile_name="cjm",
+                target_name="dev",
+                profiles_yml_filepath=DBT_PROJECT_DIR / "profiles.yml",
+            ),
+            execution_config=ExecutionConfig(
+                execution_mode=ExecutionMode.LOCAL,
+                # dbtRunner in the task process: no second Python start-up per model
+                # (measured under `dags test`: ~1.3 s per model task vs ~6 s as a subprocess).
+                invocation_mode=InvocationMode.DBT_RUNNER,
+                # Cosmos checks that a dbt executable exists even with the in-process runner.
+                dbt_executable_path=dbt_executable(),
+            ),
+            render_config=RenderConfig(
+                # dbt ls renders the graph; Cosmos caches its output keyed on a hash of the
+                # project files, so DAG parsing re-runs dbt only after the project changes.
+                load_method=LoadMode.DBT_LS,
+                invocation_mode=InvocationMode.DBT_RUNNER,
+                # One task per model running `dbt build --select <model>`: the model and
+                # its tests in one invocation (half the tasks of AFTER_EACH).
+                test_behavior=TestBehavior.BUILD,
+                # A test spanning two models (relationships, cross-mart checks) would run
+                # inside the first parent's build, before the other parent exists; render
+                # it as its own task after all its parents instead.
+                should_detach_multiple_parents_tests=True,
+                # publish emits the assets readers depend on; per-model assets of tables
+                # that are being rebuilt would invite consumers to read half a refresh.
+                emit_datasets=False,
+            ),
+            operator_args={
+                "queue": WAREHOUSE_QUEUE,
+                "pool": WAREHOUSE_POOL,
+                # dbt-duckdb keeps the warehouse open in the process that ran dbt in-process;
+                # release it so later tasks in the same process (`airflow dags test`) can open it.
+                "callback": "cjm.airflow_env.release_dbt_duckdb",
+            },
+        )
 
     @task(pool=WAREHOUSE_POOL, queue=WAREHOUSE_QUEUE, outlets=BI_MART_ASSETS)
     def publish() -> dict[str, Any]:
@@ -226,6 +255,14 @@ def cjm_refresh() -> None:
             detail = "; ".join(f"publish.{t}: {why}" for t, why in sorted(failed.items()))
             raise RuntimeError(f"{len(failed)} publish target(s) failed: {detail}")
 
+    @task(trigger_rule=TriggerRule.ALL_DONE, pool=WAREHOUSE_POOL, queue=WAREHOUSE_QUEUE)
+    def check_freshness() -> dict[str, Any]:
+        """Report stale sources (and alert the operators) on every run, even one whose
+        load failed: a source that quietly returns nothing fails no task."""
+        from cjm.refresh.freshness import check_freshness
+
+        return check_freshness(_run_id(), CONFIG_PATH, WAREHOUSE)
+
     sources = list_sources()
     ingested = ingest.expand(source_name=sources)
     loaded = load()
@@ -233,6 +270,7 @@ def cjm_refresh() -> None:
     ingested >> loaded >> dbt >> published >> report()
     check_publish(published)
     check_sources(loaded)
+    loaded >> check_freshness()
 
 
 cjm_refresh()

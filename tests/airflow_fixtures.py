@@ -84,6 +84,13 @@ for dag_id, dag in bag.dags.items():
         "max_active_runs": dag.max_active_runs,
         "schedule": str(dag.schedule) if dag.schedule is not None else None,
         "has_doc_md": bool(dag.doc_md),
+        "on_failure_callback": type(dag.on_failure_callback).__name__,
+        "deadlines": [
+            {"reference": d.reference.reference_name, "minutes": d.interval.total_seconds() / 60,
+             "callback": d.callback.path}
+            for d in (dag.deadline if isinstance(dag.deadline, list) else [dag.deadline])
+            if d is not None
+        ],
         "task_groups": sorted(dag.task_group_dict),
         "tasks": tasks,
     }

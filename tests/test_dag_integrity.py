@@ -82,6 +82,21 @@ def test_load_waits_for_all_sources_whatever_their_outcome(refresh: dict[str, An
     assert check["upstream"] == ["load"]
 
 
+def test_operators_hear_of_failed_late_and_stale_refreshes(refresh: dict[str, Any]) -> None:
+    assert refresh["on_failure_callback"] == "RefreshFailedNotifier"
+    # the fixture config sets no alerts.operations: the default lateness applies
+    assert refresh["deadlines"] == [
+        {
+            "reference": "DagRunQueuedAtDeadline",
+            "minutes": 90.0,
+            "callback": "cjm.alerts.notifier.refresh_late",
+        }
+    ]
+    fresh = refresh["tasks"]["check_freshness"]
+    assert fresh["upstream"] == ["load"] and fresh["trigger_rule"] == "all_done"
+    assert fresh["pool"] == "cjm_warehouse"
+
+
 def test_dbt_task_group_renders_every_mart(refresh: dict[str, Any]) -> None:
     assert "dbt" in refresh["task_groups"]
     dbt_tasks = {k: v for k, v in refresh["tasks"].items() if k.startswith("dbt.")}

@@ -659,6 +659,22 @@ class NotifyTarget(_Model):
         return self
 
 
+class OperationsAlerts(_Model):
+    """Alerts for the people who run the refresh, sent to the same `alerts.notify`
+    targets as spikes: a failed refresh, a late one, stale sources."""
+
+    # A refresh run not finished this long after it was queued is reported late
+    # (an Airflow deadline alert on cjm_refresh); null: never.
+    late_after_minutes: int | None = Field(default=90, gt=0)
+    # A source whose last load is older than this is reported stale by each refresh.
+    source_max_age_hours: float = Field(default=26.0, gt=0)
+    # per-source overrides of source_max_age_hours, e.g. {crm: 72}
+    sources: dict[str, float] = Field(default_factory=dict)
+
+    def max_age_hours(self, source: str) -> float:
+        return self.sources.get(source, self.source_max_age_hours)
+
+
 class Alerts(_Model):
     spike: SpikeRule = Field(default_factory=SpikeRule)
     # brand name → overrides of `spike`, e.g. {Finly: {min_count: 8, z: 5}}
@@ -679,6 +695,7 @@ class Alerts(_Model):
     # Competitors' spikes stay in marts.negative_spikes; they are sent only when true (a
     # PR lead on call answers for the own brand, a rival's crisis is a morning read).
     competitors: bool = False
+    operations: OperationsAlerts = Field(default_factory=OperationsAlerts)
 
     @model_validator(mode="after")
     def _overrides_valid(self) -> Alerts:
@@ -977,6 +994,11 @@ class Config(_Model):
                 raise ValueError(
                     f"key_media[{i}].sources: {unknown} are not sources {sorted(names)}"
                 )
+        unknown = sorted(set(self.alerts.operations.sources) - set(names))
+        if unknown:
+            raise ValueError(
+                f"alerts.operations.sources: {unknown} are not sources {sorted(names)}"
+            )
         unknown = sorted(set(self.enrichment.topic_packs_by_brand) - brands)
         if unknown:
             raise ValueError(
