@@ -115,9 +115,17 @@ def _mentions() -> list[dict[str, Any]]:
     return out
 
 
-def _score(extra_kwargs: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+def _score(batch_rows: int | None = None, workers: int | None = None) -> dict[str, dict[str, Any]]:
     """Run the model body on a real DuckDB session, as dbt-duckdb calls it."""
     con = duckdb.connect()
+    extra: dict[str, Any] = {}
+    if batch_rows is not None:
+        settings = [
+            {"setting_key": "enrichment.batch_rows", "setting_value": str(batch_rows)},
+            {"setting_key": "enrichment.workers", "setting_value": str(workers)},
+        ]
+        con.register("settings", pa.Table.from_pylist(settings))
+        extra["settings"] = con.table("settings")
     try:
         tables = RuleSet.from_seed_dir().tables
         seeds = {}
@@ -136,7 +144,7 @@ def _score(extra_kwargs: dict[str, Any] | None = None) -> dict[str, dict[str, An
             seeds=seeds,
             this=None,
             is_incremental=False,
-            **(extra_kwargs or {}),
+            **extra,
         )
         table = result if isinstance(result, pa.Table) else result.read_all()
     finally:
@@ -170,8 +178,15 @@ def golden() -> dict[str, dict[str, Any]]:
     return _golden()
 
 
-def test_every_demo_mention_scores_as_the_golden_file_says(golden: dict[str, Any]) -> None:
-    scored = _score()
+@pytest.mark.parametrize(
+    ("batch_rows", "workers"),
+    [(100_000, 1), (500, 2)],
+    ids=["one batch in the dbt process", "batches of 500 in two spawned workers"],
+)
+def test_every_demo_mention_scores_as_the_golden_file_says(
+    golden: dict[str, Any], batch_rows: int, workers: int
+) -> None:
+    scored = _score(batch_rows=batch_rows, workers=workers)
     assert len(golden) == 3036
     assert scored.keys() == golden.keys()
     differ = [m for m in golden if json.loads(json.dumps(scored[m])) != golden[m]]
