@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+import weakref
 from collections import deque
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -268,6 +269,8 @@ class _Stream:
         self.directory = directory
         self.path = path
         self.options = options
+        # a reader dbt never consumed (a failure before the copy) still removes the file
+        weakref.finalize(self, shutil.rmtree, directory, ignore_errors=True)
 
     @cached_property
     def groups(self) -> int:
