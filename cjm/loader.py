@@ -59,6 +59,10 @@ def sync_config(con: duckdb.DuckDBPyConnection, config: Config) -> None:
             ensure_ascii=False,
             sort_keys=True,
         ),
+        # How int_mentions_enriched streams and parallelises (cjm/enrichment/dbt_model.py)
+        "enrichment.batch_rows": str(config.enrichment.batch_rows),
+        # empty: one per core of the machine dbt runs on
+        "enrichment.workers": str(config.enrichment.workers or ""),
         # Every configured brand's effective spike rule (defaults + overrides) and the
         # defaults under '*' for brands outside the config; int_spike_rules_resolved
         # unpacks it.

@@ -117,7 +117,8 @@ def test_models_fingerprint_is_in_the_rules_hash_inputs() -> None:
     from cjm.enrichment import dbt_model
 
     assert len(models_fingerprint()) == 16
-    assert "models_fingerprint()" in inspect.getsource(dbt_model.build)
+    # dbt_model.prepare fingerprints the rules the model body scores with
+    assert "models_fingerprint()" in inspect.getsource(dbt_model.prepare)
 
 
 @needs_data

@@ -362,7 +362,7 @@ def _build(settings: dict[str, str]) -> list[dict[str, object]]:
     con.execute("create table settings (setting_key varchar, setting_value varchar)")
     for key, value in settings.items():
         con.execute("insert into settings values (?, ?)", [key, value])
-    table = dbt_model.build(
+    reader = dbt_model.build(
         session=con,
         mentions=con.table("mentions"),
         brands=con.table("brands"),
@@ -372,7 +372,8 @@ def _build(settings: dict[str, str]) -> list[dict[str, object]]:
         is_incremental=False,
         settings=con.table("settings"),
     )
-    return table.to_pylist()
+    # the model body streams its batches (a RecordBatchReader, as dbt-duckdb copies it)
+    return reader.read_all().to_pylist()
 
 
 def test_mapping_and_packs_are_in_the_rules_hash() -> None:

@@ -736,6 +736,15 @@ class EnrichmentSettings(_Model):
     topic_packs: list[str] | None = None
     # brand name → its packs, for configs that follow brands of different domains
     topic_packs_by_brand: dict[str, list[str]] = Field(default_factory=dict)
+    # Mentions scored per batch (one Parquet row group, one task of the pool): peak
+    # memory of the dbt process and of each worker grows with it, not with the input.
+    batch_rows: int = Field(default=20_000, gt=0)
+    # Scoring processes; None = one per core (os.cpu_count()). 1 = in the dbt process.
+    workers: int | None = Field(default=None, gt=0)
+
+    @property
+    def resolved_workers(self) -> int:
+        return self.workers or os.cpu_count() or 1
 
 
 PUBLISH_TARGETS = ("duckdb", "parquet", "postgres")

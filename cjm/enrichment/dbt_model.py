@@ -10,19 +10,39 @@ order the build) and hands the relations over. Incremental logic:
 * a different hash (a seed was edited, config changed, new scorer) → re-score all.
 
 dbt-duckdb then applies the batch with delete+insert on `mention_id`.
+
+Memory and cores: the mentions to score are copied by DuckDB into a temporary Parquet
+file (row groups of `enrichment.batch_rows`), never fetched into this process as a
+whole; each row group is scored on its own — in a pool of `enrichment.workers`
+processes (spawned: no fork of a process holding DuckDB's threads), each building its
+Enricher once — and the scored batches come back as a `pyarrow.RecordBatchReader`,
+which dbt-duckdb registers and copies into the table batch by batch. At most two
+batches per worker are in flight, so the peak memory is set by the batch size and the
+workers, not by the number of mentions.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import shutil
+import tempfile
+import weakref
+from collections import deque
+from collections.abc import Iterator, Mapping
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from functools import cached_property
+from multiprocessing import get_context
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
+from cjm.core.config import EnrichmentSettings
 from cjm.enrichment.relevance import brand_from_row, guess_languages, relevance
 from cjm.enrichment.rules import RULE_SEEDS, RuleSet, rules_hash
-from cjm.enrichment.scorer import BrandInfo, Enricher
+from cjm.enrichment.scorer import TEXT_CACHE_SIZE, BrandInfo, Enricher
 from cjm.enrichment.sentiment_model import models_fingerprint
 from cjm.enrichment.stages import catalogue as cue_catalogue
 from cjm.enrichment.stages import resolve as resolve_stage_cues
@@ -77,30 +97,29 @@ def rows(relation: Any) -> list[dict[str, Any]]:
     return [dict(zip(columns, values, strict=True)) for values in relation.fetchall()]
 
 
-def build(
-    session: Any,
-    mentions: Any,
-    brands: Any,
-    stages: Any,
-    seeds: Mapping[str, Any],
-    this: str | None,
-    is_incremental: bool,
-    settings: Any = None,
-) -> pa.Table:
-    """Score the mentions that need it; returns the batch as an Arrow table.
+@dataclass(frozen=True)
+class Context:
+    """Everything a scoring process needs, small and picklable (seed and config rows):
+    each worker rebuilds the Enricher from it once."""
 
-    `settings` (stg_config__settings) carries the config's `stages.stage_cues` and
-    topic packs as JSON; absent (an older project file) means the defaults."""
+    tables: dict[str, list[dict[str, Any]]]
+    brand_rows: list[dict[str, Any]]
+    stage_names: list[str]
+    stage_cues: dict[str, Any]
+    topic_packs: Any
+    packs: dict[str, Any]
+    current: str
+    default_brand: str
+
+
+def prepare(brands: Any, stages: Any, seeds: Mapping[str, Any], settings: Any) -> Context:
+    """Read the seeds and config relations and fingerprint them (`rules_hash`)."""
     tables = {name: rows(seeds[name]) for name in RULE_SEEDS}
-    rules = RuleSet.from_tables(tables)
     brand_rows = rows(brands)
     stage_rows = sorted(rows(stages), key=lambda r: r["stage_order"])
-    brand_infos = [
-        BrandInfo(r["brand"], tuple(r.get("keywords") or ()), tuple(r.get("languages") or ()))
-        for r in brand_rows
-    ]
+    brand_infos = _brand_infos(brand_rows)
     stage_names = [r["stage"] for r in stage_rows]
-    setting = {r["setting_key"]: r["setting_value"] for r in rows(settings)} if settings else {}
+    setting = _settings(settings)
     stage_cues = json.loads(setting.get("stage_cues") or "{}")
     packs = json.loads(setting.get("topic_packs") or "{}")
     topic_packs = packs.pop("*", None)
@@ -117,13 +136,199 @@ def build(
     relevance_brands = {r["brand"]: brand_from_row(r) for r in brand_rows}
     # context / off-topic words and min_score change the stored relevance: re-score all
     config["relevance"] = sorted(repr(b) for b in relevance_brands.values())
-    current = rules_hash(tables, extra=config)
-    default_brand = brand_infos[0].name if len(brand_infos) == 1 else "unknown"
+    return Context(
+        tables=tables,
+        brand_rows=brand_rows,
+        stage_names=stage_names,
+        stage_cues=stage_cues,
+        topic_packs=topic_packs,
+        packs=packs,
+        current=rules_hash(tables, extra=config),
+        default_brand=brand_infos[0].name if len(brand_infos) == 1 else "unknown",
+    )
 
+
+def _brand_infos(brand_rows: list[dict[str, Any]]) -> list[BrandInfo]:
+    return [
+        BrandInfo(r["brand"], tuple(r.get("keywords") or ()), tuple(r.get("languages") or ()))
+        for r in brand_rows
+    ]
+
+
+def _settings(settings: Any) -> dict[str, str]:
+    return {r["setting_key"]: r["setting_value"] for r in rows(settings)} if settings else {}
+
+
+class Scorer:
+    """Scores record batches of `MENTION_COLUMNS` with one Context (one per process)."""
+
+    def __init__(self, context: Context) -> None:
+        self.context = context
+        self.enricher = Enricher(
+            RuleSet.from_tables(context.tables),
+            _brand_infos(context.brand_rows),
+            context.stage_names,
+            stage_cues=context.stage_cues,
+            topic_packs=context.topic_packs,
+            topic_packs_by_brand=context.packs,
+        )
+        self.relevance_brands = {r["brand"]: brand_from_row(r) for r in context.brand_rows}
+        self._relevance: dict[tuple[str, str], tuple[float, list[str]]] = {}
+
+    def score(self, batch: pa.RecordBatch | pa.Table) -> pa.RecordBatch:
+        """One scored row per input row, in order."""
+        data = {name: batch.column(name).to_pylist() for name in MENTION_COLUMNS}
+        n = batch.num_rows
+        brands = [b or self.context.default_brand for b in data["brand"]]
+        bodies = [
+            "\n".join(filter(None, (title, text)))
+            for title, text in zip(data["title"], data["text"], strict=True)
+        ]
+        # relevance once per distinct (text, brand) not seen before; language guesses in
+        # one batched model call over those texts
+        todo = list(
+            dict.fromkeys(
+                (body, brand)
+                for body, brand in zip(bodies, brands, strict=True)
+                if brand in self.relevance_brands and (body, brand) not in self._relevance
+            )
+        )
+        if len(self._relevance) + len(todo) > TEXT_CACHE_SIZE:
+            self._relevance.clear()
+        guesses = guess_languages([body for body, _ in todo])
+        for (body, brand), guess in zip(todo, guesses, strict=True):
+            self._relevance[(body, brand)] = relevance(body, self.relevance_brands[brand], guess)
+        columns: dict[str, list[Any]] = {field.name: [] for field in SCHEMA}
+        enrich = self.enricher.enrich
+        for i in range(n):
+            brand = brands[i]
+            result = enrich(
+                data["text"][i],
+                title=data["title"][i],
+                author=data["author"][i],
+                source_type=data["source_type"][i],
+                brand=brand,
+                url=data["url"][i],
+                language=data["language"][i],
+            ).as_dict()
+            result.update(
+                mention_id=data["mention_id"][i],
+                source_updated_at=data["updated_at"][i],
+                rules_hash=self.context.current,
+                brand=brand,
+            )
+            rel_brand = self.relevance_brands.get(brand)
+            if rel_brand is None:  # a brand no longer configured: nothing to judge it by
+                result.update(relevance=1.0, is_relevant=True, relevance_evidence=[])
+            else:
+                score, evidence = self._relevance[(bodies[i], brand)]
+                result.update(
+                    relevance=score,
+                    is_relevant=score >= rel_brand.min_score,
+                    relevance_evidence=list(evidence),
+                )
+            for name, values in columns.items():
+                values.append(result[name])
+        return pa.RecordBatch.from_pydict(columns, schema=SCHEMA)
+
+
+# the worker process's Scorer, built once by `_init_worker`
+_WORKER: Scorer | None = None
+
+
+def _init_worker(context: Context) -> None:
+    global _WORKER
+    _WORKER = Scorer(context)
+
+
+def _score_row_group(path: str, index: int) -> pa.RecordBatch:
+    assert _WORKER is not None, "the pool's initializer builds the Scorer"
+    return _WORKER.score(pq.ParquetFile(path).read_row_group(index))
+
+
+@dataclass(frozen=True)
+class Options:
+    """`enrichment.batch_rows` and `enrichment.workers` as the config table carries them."""
+
+    batch_rows: int
+    workers: int
+
+    @classmethod
+    def from_settings(cls, setting: Mapping[str, str]) -> Options:
+        defaults = EnrichmentSettings()
+        batch_rows = int(setting.get("enrichment.batch_rows") or defaults.batch_rows)
+        workers = int(setting.get("enrichment.workers") or defaults.resolved_workers)
+        return cls(batch_rows=batch_rows, workers=workers)
+
+
+class _Stream:
+    """The scored batches of a Parquet file's row groups, produced lazily."""
+
+    def __init__(self, context: Context, directory: Path, path: Path, options: Options) -> None:
+        self.context = context
+        self.directory = directory
+        self.path = path
+        self.options = options
+        # a reader dbt never consumed (a failure before the copy) still removes the file
+        weakref.finalize(self, shutil.rmtree, directory, ignore_errors=True)
+
+    @cached_property
+    def groups(self) -> int:
+        return pq.ParquetFile(self.path).num_row_groups
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        try:
+            if not self.groups:
+                return
+            if self.options.workers <= 1 or self.groups <= 1:
+                scorer = Scorer(self.context)
+                file = pq.ParquetFile(self.path)
+                for index in range(self.groups):
+                    yield scorer.score(file.read_row_group(index))
+                return
+            yield from self._pooled()
+        finally:
+            shutil.rmtree(self.directory, ignore_errors=True)
+
+    def _pooled(self) -> Iterator[pa.RecordBatch]:
+        workers = min(self.options.workers, self.groups)
+        with ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(self.context,),
+        ) as pool:
+            pending: deque[Future[pa.RecordBatch]] = deque()
+            submitted = 0
+            while submitted < self.groups or pending:
+                # two batches per worker in flight: the pool never idles, memory stays bounded
+                while submitted < self.groups and len(pending) < 2 * workers:
+                    pending.append(pool.submit(_score_row_group, str(self.path), submitted))
+                    submitted += 1
+                yield pending.popleft().result()
+
+
+def build(
+    session: Any,
+    mentions: Any,
+    brands: Any,
+    stages: Any,
+    seeds: Mapping[str, Any],
+    this: str | None,
+    is_incremental: bool,
+    settings: Any = None,
+) -> pa.RecordBatchReader:
+    """Score the mentions that need it; returns the scored batches as a stream.
+
+    `settings` (stg_config__settings) carries the config's `stages.stage_cues`, topic
+    packs and `enrichment.*` as JSON/text; absent (an older project file) means the
+    defaults."""
+    context = prepare(brands, stages, seeds, settings)
+    options = Options.from_settings(_settings(settings))
     todo = mentions.select(", ".join(MENTION_COLUMNS))
     if is_incremental and this:
         stored = {h for (h,) in session.sql(f"select distinct rules_hash from {this}").fetchall()}
-        if stored <= {current}:
+        if stored <= {context.current}:
             session.register("__cjm_todo", todo)
             todo = session.sql(
                 f"""
@@ -134,45 +339,13 @@ def build(
                     or todo.updated_at > done.source_updated_at
                 """
             )
-    enricher = Enricher(
-        rules,
-        brand_infos,
-        stage_names,
-        stage_cues=stage_cues,
-        topic_packs=topic_packs,
-        topic_packs_by_brand=packs,
-    )
-    columns: dict[str, list[Any]] = {field.name: [] for field in SCHEMA}
-    records = rows(todo)
-    bodies = ["\n".join(filter(None, (r["title"], r["text"]))) for r in records]
-    guesses = guess_languages(bodies)  # one batch: the per-text model call is the cost
-    for record, body, guess in zip(records, bodies, guesses, strict=True):
-        brand = record["brand"] or default_brand
-        result = enricher.enrich(
-            record["text"],
-            title=record["title"],
-            author=record["author"],
-            source_type=record["source_type"],
-            brand=brand,
-            url=record["url"],
-            language=record["language"],
-        ).as_dict()
-        result.update(
-            mention_id=record["mention_id"],
-            source_updated_at=record["updated_at"],
-            rules_hash=current,
-            brand=brand,
-        )
-        rel_brand = relevance_brands.get(brand)
-        if rel_brand is None:  # a brand no longer configured: nothing to judge it by
-            result.update(relevance=1.0, is_relevant=True, relevance_evidence=[])
-        else:
-            score, evidence = relevance(body, rel_brand, guess)
-            result.update(
-                relevance=score,
-                is_relevant=score >= rel_brand.min_score,
-                relevance_evidence=evidence,
-            )
-        for name, values in columns.items():
-            values.append(result[name])
-    return pa.table(columns, schema=SCHEMA)
+    directory = Path(tempfile.mkdtemp(prefix="cjm-enrich-"))
+    path = directory / "todo.parquet"
+    try:
+        # DuckDB writes the todo set itself, streaming: it never passes through Python
+        todo.write_parquet(str(path), row_group_size=options.batch_rows)
+    except BaseException:
+        shutil.rmtree(directory, ignore_errors=True)
+        raise
+    stream = _Stream(context, directory, path, options)
+    return pa.RecordBatchReader.from_batches(SCHEMA, stream.batches())

@@ -37,7 +37,7 @@ from cjm.enrichment.sentiment_model import featurise, load_model, with_rules
 from cjm.enrichment.stages import CHURN as CHURN_SET
 from cjm.enrichment.stages import catalogue as cue_catalogue
 from cjm.enrichment.stages import resolve as resolve_stage_cues
-from cjm.enrichment.text import story_keys, tokenize, words
+from cjm.enrichment.text import text_story_keys, tokenize, with_url_key, words
 
 NEGATION_SCALAR = -0.75
 NEGATION_WINDOW = 3
@@ -91,6 +91,23 @@ class Enrichment:
     def as_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__slots__}
 
+
+@dataclass(frozen=True, slots=True)
+class _TextPart:
+    """What `Enricher._text_part` computes once per distinct (text, brand, language tag):
+    the enrichment without author role and link keys, the roles the text's own words
+    suggest, and the story keys of the text."""
+
+    enrichment: Enrichment
+    text_roles: frozenset[str]
+    text_keys: tuple[str, ...]
+
+    def story_keys(self, url: str | None) -> list[str]:
+        return with_url_key(self.text_keys, url)
+
+
+# Distinct texts (and authors) remembered per Enricher; cleared when full.
+TEXT_CACHE_SIZE = 20_000
 
 # VADER's own recommended neutral band for its compound score.
 VADER_BAND = 0.05
@@ -181,6 +198,11 @@ class Enricher:
         self._brand_words = {
             b.name: [tuple(words(k)) for k in (*b.keywords, b.name) if words(k)] for b in brands
         }
+        # Reposts, bots and templates repeat texts, and authors post many times: what
+        # depends only on the text (or only on the author) is computed once per distinct
+        # value. Bounded: cleared when full, so memory stays set by the size.
+        self._text_cache: dict[tuple[str, str | None, str | None], _TextPart] = {}
+        self._author_cache: dict[str, frozenset[str]] = {}
 
     # ------------------------------------------------------------------ sentiment
     def rule_sentiment(self, text: str, brand: str | None = None) -> tuple[float, list[str], bool]:
@@ -369,8 +391,8 @@ class Enricher:
         source_type: str | None,
         author: str | None,
         brand: str | None,
-        matches: list[Match],
-        author_matches: list[Match],
+        text_roles: frozenset[str],
+        author_roles: frozenset[str],
     ) -> str:
         if source_type == "rss":
             return "media"
@@ -387,8 +409,7 @@ class Enricher:
                     if " " + " ".join(keyword) + " " in padded:
                         return "brand"
         # author-field terms look at the author's name, text-field terms at the text
-        roles = {m.term.label for m in author_matches if m.term.rule == "author_role"}
-        roles |= {m.term.label for m in matches if m.term.rule == "author_text"}
+        roles = author_roles | text_roles
         for role in ROLE_ORDER:
             if role in roles:
                 return role
@@ -414,6 +435,49 @@ class Enricher:
         """Score one mention. `language` is the source's own tag, used only when the
         text has no letters to judge by."""
         body = "\n".join(part for part in (title, text) if part)
+        key = (body, brand, language)
+        part = self._text_cache.get(key)
+        if part is None:
+            part = self._text_part(body, brand, language)
+            if len(self._text_cache) >= TEXT_CACHE_SIZE:
+                self._text_cache.clear()
+            self._text_cache[key] = part
+        if author:
+            author_roles = self._author_cache.get(author)
+            if author_roles is None:
+                author_roles = frozenset(
+                    m.term.label
+                    for m in _resolve(self.rules.matcher.find(words(author)))
+                    if m.term.rule == "author_role"
+                )
+                if len(self._author_cache) >= TEXT_CACHE_SIZE:
+                    self._author_cache.clear()
+                self._author_cache[author] = author_roles
+        else:
+            author_roles = frozenset()
+        role = self._author_role(source_type, author, brand, part.text_roles, author_roles)
+        e = part.enrichment
+        return Enrichment(
+            language=e.language,
+            sentiment=e.sentiment,
+            sentiment_score=e.sentiment_score,
+            raw_score=e.raw_score,
+            sentiment_terms=list(e.sentiment_terms),
+            is_ironic=e.is_ironic,
+            journey_stage=e.journey_stage,
+            stage=e.stage,
+            topics=list(e.topics),
+            topic_sentiments=[dict(t) for t in e.topic_sentiments],
+            barriers=list(e.barriers),
+            emotion=e.emotion,
+            nps_signal=e.nps_signal,
+            author_role=role,
+            story_keys=part.story_keys(url),
+        )
+
+    def _text_part(self, body: str, brand: str | None, language: str | None) -> _TextPart:
+        """Everything of `enrich` that depends on the text, the brand and the source's
+        language tag alone (not on the author, the source type or the link)."""
         toks = tokenize(body)
         matches = self._matches(toks, brand)
         raw, terms, ironic, per_sentence, emoji_emotions = self._sentiment(body, toks, matches)
@@ -490,9 +554,8 @@ class Enricher:
         if nps is None and journey_stage == "churn":
             nps = "churn"
 
-        author_matches = _resolve(self.rules.matcher.find(words(author or ""))) if author else []
-        role = self._author_role(source_type, author, brand, matches, author_matches)
-        return Enrichment(
+        text_roles = frozenset(m.term.label for m in matches if m.term.rule == "author_text")
+        enrichment = Enrichment(
             language=detected,
             sentiment=label,
             sentiment_score=score,
@@ -506,6 +569,6 @@ class Enricher:
             barriers=barriers,
             emotion=emotion,
             nps_signal=nps,
-            author_role=role,
-            story_keys=story_keys(body, url),
+            author_role="",
         )
+        return _TextPart(enrichment, text_roles, text_story_keys(body))

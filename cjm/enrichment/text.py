@@ -143,11 +143,21 @@ def story_keys(text: str, url: str | None, min_words: int = 6) -> list[str]:
       and punctuation, when at least `min_words` words remain: shorter texts ("не
       работает, ужас") are written independently by many people and are not reposts.
     """
-    keys: set[str] = set()
+    return with_url_key(text_story_keys(text, min_words), url)
+
+
+def with_url_key(text_keys: tuple[str, ...], url: str | None) -> list[str]:
+    """The story keys of a text (`text_story_keys`) with the mention's own link's."""
     if url:
         normalized = normalize_url(url)
         if normalized:
-            keys.add("u:" + normalized)
+            return sorted({*text_keys, "u:" + normalized})
+    return list(text_keys)
+
+
+def text_story_keys(text: str, min_words: int = 6) -> tuple[str, ...]:
+    """The story keys that depend on the text alone (its links and wording), sorted."""
+    keys: set[str] = set()
     for link in URL_RE.findall(text or ""):
         normalized = normalize_url(link)
         # a bare host ("t.co") says nothing about the story
@@ -159,4 +169,4 @@ def story_keys(text: str, url: str | None, min_words: int = 6) -> list[str]:
     if len(content) >= min_words:
         digest = hashlib.sha1(" ".join(content).encode("utf-8")).hexdigest()[:16]
         keys.add("t:" + digest)
-    return sorted(keys)
+    return tuple(sorted(keys))
