@@ -1,4 +1,4 @@
-"""Load validated batches into DuckDB: one transaction per batch, upsert by stable id.
+"""Load validated batches into DuckDB: one transaction per batch, merged by stable id.
 
 Everything a batch changes — raw rows, quarantined rows, its validation record
 and the source's cursor — commits together or not at all, so a crash between
@@ -165,9 +165,12 @@ def load_batch(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any]) -> dict
     try:
         counts = {"inserted": 0, "updated": 0, "unchanged": 0, "quarantined": 0}
         if manifest["rows_passed"]:
+            # A view, not a copy: each statement streams the landing file, so the load
+            # holds no batch in memory whatever its size.
+            passed = str(manifest["passed_path"]).replace("'", "''")
             con.execute(
-                f"create or replace temp table _batch as select {col_list} from read_parquet(?)",
-                [manifest["passed_path"]],
+                f"create or replace temp view _batch as "
+                f"select {col_list} from read_parquet('{passed}')"
             )
             row_b = ", ".join(f"b.{c}" for c in content)
             row_t = ", ".join(f"t.{c}" for c in content)
@@ -179,18 +182,25 @@ def load_batch(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any]) -> dict
                                             and row({row_b}) is not distinct from row({row_t}))
                     from _batch b left join {table} t using ({id_col})"""
             ).fetchone()
-            set_list = ", ".join(f"{c} = excluded.{c}" for c in cols if c != id_col)
-            row_x = ", ".join(f"excluded.{c}" for c in content)
-            row_cur = ", ".join(f"{table}.{c}" for c in content)
+            # Set-based, inside DuckDB: new ids are appended by an anti-join (no per-row
+            # conflict check, the cost of ON CONFLICT on a first load of millions), and
+            # only rows whose content changed are rewritten.
             con.execute(
                 f"""insert into {table} ({col_list}, loaded_at, updated_at)
-                    select {col_list}, $now, $now from _batch
-                    on conflict ({id_col}) do update
-                    set {set_list}, updated_at = excluded.updated_at
-                    where row({row_cur}) is distinct from row({row_x})""",
+                    select {col_list}, $now, $now from _batch b
+                    where not exists (select 1 from {table} t where t.{id_col} = b.{id_col})""",
                 {"now": now},
             )
-            con.execute("drop table _batch")
+            if updated:
+                set_list = ", ".join(f"{c} = b.{c}" for c in cols if c != id_col)
+                con.execute(
+                    f"""update {table} t set {set_list}, updated_at = $now
+                        from _batch b
+                        where t.{id_col} = b.{id_col}
+                          and row({row_t}) is distinct from row({row_b})""",
+                    {"now": now},
+                )
+            con.execute("drop view _batch")
             counts.update(inserted=inserted, updated=updated, unchanged=unchanged)
         if manifest["rows_quarantined"]:
             rows = pq.read_table(manifest["quarantine_path"]).to_pylist()

@@ -8,7 +8,8 @@ those rows go to quarantine with a reason, the rest are loaded.
 Why pandas: GX 1.24's SQL datasource on a DuckDB file (through duckdb-engine) fails on
 this stack — every metric bundle raises `IndexError` in
 `SqlAlchemyExecutionEngine.resolve_metric_bundle` — so batches are validated as
-DataFrames before they load.
+DataFrames before they load. A landing file is screened by DuckDB first (sql.py: the
+same suite as SQL), and only the rows it flags, plus a canary of the others, reach GX.
 
 The GX context, suites, validation definitions and checkpoints are built once per
 process and reused: a refresh validates once per source, and building them costs

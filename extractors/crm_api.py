@@ -410,6 +410,7 @@ def extract(ctx: ExtractContext) -> Extracted:
         log.info("%s: %d page(s), %d already read", src.name, stats["pages"], stats["already_read"])
 
     out = finish_crm_events(drafts(), ctx)
+    out.table  # noqa: B018 (pages are read as it is gathered; the bookmark follows them)
     unchanged = bookmark.since == start_since and out.table.num_rows == 0
     out.cursor = ctx.cursor if unchanged else bookmark.dump()
     out.notes.extend(notes)

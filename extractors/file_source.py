@@ -161,20 +161,25 @@ def _read_jsonl(
     return None, rows()
 
 
-def _read_parquet(path: Path, label: str) -> tuple[list[str], Iterator[tuple[str, dict]]]:
+def _read_parquet(
+    path: Path, label: str, batch_rows: int
+) -> tuple[list[str], Iterator[tuple[str, dict]]]:
+    """Row groups are read `batch_rows` rows at a time: a big export never sits in
+    memory whole."""
     try:
-        table = pq.read_table(path)
+        parquet = pq.ParquetFile(path)
     except Exception as exc:
         raise FileProblem(f"not a readable Parquet file ({exc})") from None
 
     def rows() -> Iterator[tuple[str, dict]]:
-        for batch in table.to_batches(max_chunksize=50_000):
-            offset = 0
-            for n, row in enumerate(batch.to_pylist(), start=1):
-                yield f"{label}:row {offset + n}", row
-            offset += batch.num_rows
+        offset = 0
+        with parquet:
+            for batch in parquet.iter_batches(batch_size=batch_rows):
+                for n, row in enumerate(batch.to_pylist(), start=1):
+                    yield f"{label}:row {offset + n}", row
+                offset += batch.num_rows
 
-    return table.column_names, rows()
+    return parquet.schema_arrow.names, rows()
 
 
 def matching_files(pattern: str) -> list[Path]:
@@ -187,11 +192,11 @@ def _file_problem(label: str, why: str) -> dict[str, Any]:
     return {ROW_COLUMN: label, "attributes": {"file": label}, ERRORS_COLUMN: [f"file: {why}"]}
 
 
-def _drafts(src: FileSource, path: Path, label: str) -> Iterator[dict[str, Any]]:
+def _drafts(src: FileSource, path: Path, label: str, batch_rows: int) -> Iterator[dict[str, Any]]:
     fmt = file_format(path, src.format)
     try:
         if fmt == "parquet":
-            header, rows = _read_parquet(path, label)
+            header, rows = _read_parquet(path, label, batch_rows)
         else:
             encoding = text_encoding(path, src.encoding)
             if fmt == "csv":
@@ -267,7 +272,7 @@ def extract(ctx: ExtractContext) -> Extracted:
 
     def drafts() -> Iterator[dict[str, Any]]:
         for p, label, _ in todo:
-            for d in _drafts(src, p, label):
+            for d in _drafts(src, p, label, ctx.config.load.batch_rows):
                 d["brand"] = canonical_brand(brand_names, d.get("brand"))
                 yield d
 
@@ -275,6 +280,6 @@ def extract(ctx: ExtractContext) -> Extracted:
     finish = finish_mentions if src.entity == "mention" else finish_crm_events
     out = finish(drafts(), ctx, cursor=cursor)
     if not paths:
-        out.notes.append(f"WARNING: no file matches {pattern}")
-    out.notes.append(f"{len(todo)} new or changed file(s) of {len(paths)}")
+        out.note(f"WARNING: no file matches {pattern}")
+    out.note(f"{len(todo)} new or changed file(s) of {len(paths)}")
     return out

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,14 +20,13 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 
 from cjm.core.brand_match import BrandMatcher
+from cjm.core.columns import hash_customer_ids, stable_ids
 from cjm.core.config import MENTION_ATTRIBUTE_FIELDS
 from cjm.core.contracts import (
     ERRORS_COLUMN,
     ROW_COLUMN,
     customer_key_secret,
-    hash_customer_id,
     landing_schema,
-    stable_id,
 )
 from cjm.core.pii import PiiPolicy
 from cjm.core.text import normalize
@@ -121,19 +120,45 @@ def _errors(draft: dict[str, Any]) -> str | None:
     return "; ".join(errs) if errs else None
 
 
+def _batch(entity: str, columns: dict[str, list[Any]]) -> pa.RecordBatch:
+    return pa.RecordBatch.from_pydict(columns, schema=landing_schema(entity))
+
+
+def _empty(entity: str) -> dict[str, list[Any]]:
+    return {f.name: [] for f in landing_schema(entity)}
+
+
 def finish_mentions(
     drafts: Iterable[dict[str, Any]], ctx: ExtractContext, cursor: str | None = None
 ) -> Extracted:
+    """Shape drafts into landing batches of `load.batch_rows` rows, produced as read."""
+    out = Extracted("mention", (), cursor=cursor)
+    out.batches = _mention_batches(drafts, ctx, out)
+    return out
+
+
+def _mention_batches(
+    drafts: Iterable[dict[str, Any]], ctx: ExtractContext, out: Extracted
+) -> Iterator[pa.RecordBatch]:
     src = ctx.source
     config = ctx.config
+    batch_rows = config.load.batch_rows
     policy = PiiPolicy()  # mentions: only a broken line's raw text is redacted
     brands = [b for b in config.brands if not src.brand or b.name == src.brand]
     matcher = BrandMatcher(brands)
     default_channel = getattr(src, "channel", None) or src.type
-    columns: dict[str, list[Any]] = {f.name: [] for f in landing_schema("mention")}
-    seen = off_brand = 0
+    columns = _empty("mention")
+
+    def flush() -> pa.RecordBatch:
+        nonlocal columns
+        # ids column-wise (cjm.core.columns: the same bytes stable_id hashes)
+        columns["mention_id"] = stable_ids(src.name, pa.array(columns["native_id"], pa.string()))
+        batch = _batch("mention", columns)
+        columns = _empty("mention")
+        return batch
+
     for d in drafts:
-        seen += 1
+        out.seen += 1
         check_types(d, "mention")
         text = clean_str(d.get("text"))
         title = clean_str(d.get("title"))
@@ -154,14 +179,14 @@ def finish_mentions(
                 # A readable record that names no configured brand is not a brand mention:
                 # counted (rows_off_brand) but not kept, or a media feed would flood the
                 # warehouse. Broken or empty records go on to validation and quarantine.
-                off_brand += 1
+                out.off_brand += 1
                 continue
             brand = found.brand if found else None
             keywords = list(found.keywords) if found else []
             if found and found.other_brands:
                 attributes["other_brands"] = list(found.other_brands)
         native_id = clean_str(d.get("native_id"))
-        columns["mention_id"].append(stable_id(src.name, native_id) if native_id else None)
+        columns["mention_id"].append(None)  # filled column-wise in flush()
         columns["source"].append(src.name)
         columns["source_type"].append(src.type)
         columns["channel"].append(clean_str(d.get("channel")) or default_channel)
@@ -180,15 +205,27 @@ def finish_mentions(
         columns["run_id"].append(ctx.run_id)
         columns[ROW_COLUMN].append(d.get(ROW_COLUMN))
         columns[ERRORS_COLUMN].append(_errors(d))
-    table = pa.Table.from_pydict(columns, schema=landing_schema("mention"))
-    return Extracted("mention", table, cursor=cursor, rows_seen=seen, rows_off_brand=off_brand)
+        if len(columns["native_id"]) >= batch_rows:
+            yield flush()
+    if columns["native_id"]:
+        yield flush()
 
 
 def finish_crm_events(
     drafts: Iterable[dict[str, Any]], ctx: ExtractContext, cursor: str | None = None
 ) -> Extracted:
+    """Shape drafts into landing batches of `load.batch_rows` rows, produced as read."""
+    out = Extracted("crm_event", (), cursor=cursor)
+    out.batches = _crm_event_batches(drafts, ctx, out)
+    return out
+
+
+def _crm_event_batches(
+    drafts: Iterable[dict[str, Any]], ctx: ExtractContext, out: Extracted
+) -> Iterator[pa.RecordBatch]:
     src = ctx.source
     config = ctx.config
+    batch_rows = config.load.batch_rows
     secret = customer_key_secret()
     policy = PiiPolicy(
         keep=[*config.pii.keep, *config.segments.crm_attributes],
@@ -197,19 +234,26 @@ def finish_crm_events(
     )
     default_brand = src.brand or config.brands[0].name
     default_channel = getattr(src, "channel", None)
-    columns: dict[str, list[Any]] = {f.name: [] for f in landing_schema("crm_event")}
-    seen = 0
+    columns = _empty("crm_event")
+
+    def flush() -> pa.RecordBatch:
+        nonlocal columns
+        # ids and keyed customer hashes column-wise (cjm.core.columns)
+        columns["event_id"] = stable_ids(src.name, pa.array(columns["native_id"], pa.string()))
+        raw = pa.array(columns["customer_key"], pa.string())
+        columns["customer_key"] = hash_customer_ids(raw, secret)
+        batch = _batch("crm_event", columns)
+        columns = _empty("crm_event")
+        return batch
+
     for d in drafts:
-        seen += 1
+        out.seen += 1
         check_types(d, "crm_event")
         native_id = clean_str(d.get("native_id"))
-        raw_customer = clean_str(d.get("customer_key"))
-        columns["event_id"].append(stable_id(src.name, native_id) if native_id else None)
+        columns["event_id"].append(None)  # filled column-wise in flush()
         columns["source"].append(src.name)
         columns["native_id"].append(native_id)
-        columns["customer_key"].append(
-            hash_customer_id(raw_customer, secret) if raw_customer else None
-        )
+        columns["customer_key"].append(clean_str(d.get("customer_key")))  # hashed in flush()
         columns["brand"].append(clean_str(d.get("brand")) or default_brand)
         event_type = clean_str(d.get("event_type"))
         columns["event_type"].append(event_type.lower() if event_type else None)
@@ -223,12 +267,13 @@ def finish_crm_events(
         columns["run_id"].append(ctx.run_id)
         columns[ROW_COLUMN].append(d.get(ROW_COLUMN))
         columns[ERRORS_COLUMN].append(_errors(d))
-    table = pa.Table.from_pydict(columns, schema=landing_schema("crm_event"))
-    out = Extracted("crm_event", table, cursor=cursor, rows_seen=seen, rows_off_brand=0)
+        if len(columns["native_id"]) >= batch_rows:
+            yield flush()
+    if columns["native_id"]:
+        yield flush()
     summary = policy.summary()
     if summary:
-        out.notes.append(summary)
-    return out
+        out.note(summary)
 
 
 def utc(dt: datetime) -> datetime:

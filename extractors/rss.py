@@ -383,6 +383,7 @@ def extract(ctx: ExtractContext) -> Extracted:
                     yield draft
 
     out = finish_mentions(drafts(), ctx)
+    out.table  # noqa: B018 (a feed is small: read it whole, so `after` is complete)
     cursor = after.dump(src.seen_max)
     unchanged = out.rows_seen == 0 and ctx.cursor and cursor == before.dump(src.seen_max)
     out.cursor = ctx.cursor if unchanged else cursor

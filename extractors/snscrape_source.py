@@ -216,5 +216,6 @@ def extract(ctx: ExtractContext) -> Extracted:
         )
     cursor = newest.isoformat() if newest else ctx.cursor
     out = finish_mentions(drafts, ctx, cursor=cursor)
+    out.table  # noqa: B018 (small volumes: shaped here, written as batches by the load step)
     out.notes.append(f"{len(drafts)} new item(s) from {src.scraper} {src.target}")
     return out

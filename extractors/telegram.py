@@ -294,5 +294,6 @@ def extract(ctx: ExtractContext) -> Extracted:
     top = max((m.id for m in messages), default=None)
     cursor = str(max(top, since_id or 0)) if top is not None else ctx.cursor
     out = finish_mentions((_draft(m) for m in messages), ctx, cursor=cursor)
+    out.table  # noqa: B018 (small volumes: shaped here, written as batches by the load step)
     out.notes.extend(notes)
     return out

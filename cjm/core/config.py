@@ -747,6 +747,17 @@ class EnrichmentSettings(_Model):
         return self.workers or os.cpu_count() or 1
 
 
+class LoadSettings(_Model):
+    """How the load path (extract → landing → validation → load) moves records.
+
+    Every step works on Arrow record batches of at most `batch_rows` rows, so its peak
+    memory follows the batch size rather than the size of an export: smaller batches
+    use less memory, larger ones spend less per-batch overhead.
+    """
+
+    batch_rows: int = Field(default=100_000, ge=1)
+
+
 PUBLISH_TARGETS = ("duckdb", "parquet", "postgres")
 PublishTarget = Literal["duckdb", "parquet", "postgres"]
 
@@ -928,6 +939,7 @@ class Config(_Model):
     sources: list[Source] = Field(min_length=1)
     stages: Stages = Field(default_factory=Stages)
     enrichment: EnrichmentSettings = Field(default_factory=EnrichmentSettings)
+    load: LoadSettings = Field(default_factory=LoadSettings)
     alerts: Alerts = Field(default_factory=Alerts)
     publish: Publish = Field(default_factory=Publish)
     paths: Paths = Field(default_factory=Paths)

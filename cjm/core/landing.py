@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,32 @@ class Landing:
 
     def write_table(self, kind: str, table: pa.Table) -> Path:
         return self._replace(kind, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
+
+    @contextmanager
+    def writer(self, kind: str, schema: pa.Schema) -> Iterator[pq.ParquetWriter]:
+        """A Parquet writer (a row group per batch written) whose file appears, renamed,
+        only when the block ends without an error; memory stays at one batch."""
+        target = self.path(kind)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        try:
+            with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
+                yield writer
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def write_batches(
+        self, kind: str, schema: pa.Schema, batches: Iterable[pa.RecordBatch]
+    ) -> tuple[Path, int]:
+        """Stream record batches into one file; returns its path and the row count."""
+        rows = 0
+        with self.writer(kind, schema) as writer:
+            for batch in batches:
+                if batch.num_rows:
+                    writer.write_batch(batch)
+                    rows += batch.num_rows
+        return self.path(kind), rows
 
     def write_manifest(self, kind: str, data: dict[str, Any]) -> Path:
         text = json.dumps(data, indent=2, ensure_ascii=False, default=str)

@@ -17,17 +17,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from cjm.core.config import Config
-from cjm.core.contracts import ENTITIES, landing_schema
+from cjm.core.contracts import landing_schema
 from cjm.core.landing import Landing
 from cjm.core.paths import landing_dir, report_dir_for
 from cjm.core.warehouse import connect, open_warehouse, warehouse_path
 from cjm.refresh.settings import ConfigArg, config_of
 
 log = logging.getLogger("cjm")
+
+
+# Unflagged rows GX judges on every run as well, to catch a too lenient SQL screen.
+CANARY_ROWS = 2_000
 
 
 class AllRowsRejected(RuntimeError):
@@ -71,7 +76,9 @@ def extract(
     )
     result = get_extractor(source.type)(ctx)
     landing = Landing(landing_root(config, warehouse), source_name, run_id)
-    path = landing.write_table("extracted", result.table)
+    path, rows = landing.write_batches(
+        "extracted", landing_schema(result.entity), result.iter_batches()
+    )
     manifest = {
         "source": source_name,
         "source_type": source.type,
@@ -80,7 +87,7 @@ def extract(
         "landing_path": str(path),
         "rows_seen": result.rows_seen,
         "rows_off_brand": result.rows_off_brand,
-        "rows_extracted": result.table.num_rows,
+        "rows_extracted": rows,
         "cursor_before": cursor,
         "cursor": result.cursor,
         "notes": result.notes,
@@ -91,7 +98,7 @@ def extract(
     log.info(
         "extracted %s: %d rows (%d seen, %d off-brand)",
         source_name,
-        result.table.num_rows,
+        rows,
         result.rows_seen,
         result.rows_off_brand,
     )
@@ -122,8 +129,15 @@ def _read_cursor(warehouse: str | None, source: str) -> str | None:
 def validate(
     source_name: str, run_id: str, config: ConfigArg = None, warehouse: str | None = None
 ) -> dict[str, Any]:
-    """Split the landed batch into passed and quarantined rows with Great Expectations."""
-    from cjm.expectations.runner import validate_frame
+    """Split the landed batch into passed and quarantined rows with Great Expectations,
+    in bounded batches: DuckDB screens the whole file with the suite as SQL, GX judges the
+    rows it flags (and a canary of the others) and gives each bad row its reason."""
+    from cjm.expectations.runner import (
+        DEFAULT_FUTURE_TOLERANCE,
+        ValidationError,
+        validate_frame,
+    )
+    from cjm.expectations.sql import screen
 
     config = config_of(config)
     landing = Landing(landing_root(config, warehouse), source_name, run_id)
@@ -134,44 +148,100 @@ def validate(
             f"{source_name!r} in run {run_id!r}"
         )
     entity = extracted["entity"]
-    id_col = ENTITIES[entity]["id"]
-    df = pq.read_table(extracted["landing_path"]).to_pandas(types_mapper=None)
     started = time.perf_counter()
+    now = datetime.now(UTC)
+    path = extracted["landing_path"]
     # Repeats of the same id inside one batch (an export listing a row twice, a feed
     # page overlapping the next) are not errors: the last one wins, and they are counted.
-    has_id = df[id_col].notna()
-    deduped = df[~(has_id & df.duplicated(subset=[id_col], keep="last"))]
-    rows_duplicate = len(df) - len(deduped)
-    outcome = validate_frame(entity, deduped.reset_index(drop=True), now=datetime.now(UTC))
+    # DuckDB finds them over the whole file, and the rows some check may fail
+    # (expectations/sql.py); GX judges those, a bounded batch at a time.
+    found = screen(entity, path, now + DEFAULT_FUTURE_TOLERANCE)
     schema = landing_schema(entity)
-    passed_path = landing.write_table(
-        "passed", pa.Table.from_pandas(outcome.passed, schema=schema, preserve_index=False)
-    )
     q_schema = schema.append(pa.field("reason", pa.string()))
-    quarantine_path = landing.write_table(
-        "quarantine",
-        pa.Table.from_pandas(outcome.quarantined, schema=q_schema, preserve_index=False),
-    )
+    totals = {"in": 0, "passed": 0, "quarantined": 0}
+    failed: dict[str, int] = {}
+    success = True
+    first_bad: tuple[str, str] | None = None
+    pending: list[pa.Table] = []
+    batch_rows = config.load.batch_rows
+
+    def judge(tables: list[pa.Table], *, canary: bool = False) -> None:
+        nonlocal success, first_bad
+        frame = pa.concat_tables(tables).to_pandas()
+        if frame.empty:
+            return
+        outcome = validate_frame(entity, frame, now=now)
+        if canary:
+            if outcome.rows_quarantined:
+                raise ValidationError(
+                    f"{entity}: GX failed {outcome.rows_quarantined} row(s) the SQL screen "
+                    f"passed ({outcome.failed_expectations}): expectations/sql.py disagrees "
+                    "with the suite"
+                )
+            return  # already written as passed
+        passed_out.write_table(
+            pa.Table.from_pandas(outcome.passed, schema=schema, preserve_index=False)
+        )
+        quarantine_out.write_table(
+            pa.Table.from_pandas(outcome.quarantined, schema=q_schema, preserve_index=False)
+        )
+        totals["passed"] += outcome.rows_passed
+        totals["quarantined"] += outcome.rows_quarantined
+        success = success and outcome.success
+        for key, n in outcome.failed_expectations.items():
+            failed[key] = failed.get(key, 0) + n
+        if first_bad is None and outcome.rows_quarantined:
+            q = outcome.quarantined
+            first_bad = (q["_row"].iloc[0], q["reason"].iloc[0])
+
+    with (
+        landing.writer("passed", schema) as passed_out,
+        landing.writer("quarantine", q_schema) as quarantine_out,
+    ):
+        offset, canary_left = 0, CANARY_ROWS
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows):
+            table = pa.Table.from_batches([batch]).cast(schema)
+            positions = np.arange(offset, offset + table.num_rows)
+            offset += table.num_rows
+            table = table.filter(pa.array(~np.isin(positions, found.repeated)))
+            positions = positions[~np.isin(positions, found.repeated)]
+            totals["in"] += table.num_rows
+            flagged = np.isin(positions, found.flagged)
+            clean = table.filter(pa.array(~flagged))
+            passed_out.write_table(clean)
+            totals["passed"] += clean.num_rows
+            if canary_left and clean.num_rows:
+                judge([clean.slice(0, canary_left)], canary=True)
+                canary_left -= min(canary_left, clean.num_rows)
+            if flagged.any():
+                pending.append(table.filter(pa.array(flagged)))
+                if sum(t.num_rows for t in pending) >= batch_rows:
+                    judge(pending)
+                    pending = []
+        if pending:
+            judge(pending)
+    rows_in, rows_passed = totals["in"], totals["passed"]
+    rows_quarantined = totals["quarantined"]
+    repeated = found.repeated
     manifest = {
         **extracted,
-        "passed_path": str(passed_path),
-        "quarantine_path": str(quarantine_path),
-        "rows_duplicate": rows_duplicate,
-        "rows_in": outcome.rows_in,
-        "rows_passed": outcome.rows_passed,
-        "rows_quarantined": outcome.rows_quarantined,
-        "success": bool(outcome.success or outcome.rows_in == 0),
-        "failed_expectations": outcome.failed_expectations,
+        "passed_path": str(landing.path("passed")),
+        "quarantine_path": str(landing.path("quarantine")),
+        "rows_duplicate": len(repeated),
+        "rows_in": rows_in,
+        "rows_passed": rows_passed,
+        "rows_quarantined": rows_quarantined,
+        "success": bool(success or rows_in == 0),
+        "failed_expectations": failed,
         "validation_seconds": round(time.perf_counter() - started, 3),
         "validated_at": datetime.now(UTC).isoformat(),
     }
-    assert manifest["rows_extracted"] == manifest["rows_in"] + rows_duplicate
+    assert manifest["rows_extracted"] == manifest["rows_in"] + len(repeated)
     landing.write_manifest("validated.manifest", manifest)
-    if outcome.rows_in and not outcome.rows_passed:
-        first = outcome.quarantined["reason"].iloc[0]
-        row = outcome.quarantined["_row"].iloc[0]
+    if rows_in and not rows_passed:
+        row, first = first_bad or ("?", "?")
         raise AllRowsRejected(
-            f"source {source_name!r}: all {outcome.rows_in} rows failed validation "
+            f"source {source_name!r}: all {rows_in} rows failed validation "
             f"(first: {row}: {first}); they are in ops.quarantine after the load step"
         )
     return manifest
