@@ -136,6 +136,18 @@ def test_lateness_alert_can_be_switched_off(tmp_path: Path) -> None:
     assert refresh_deadline(str(config)) is None
 
 
+def test_an_airflow_dags_test_run_gets_no_deadline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`airflow dags test` has no triggerer, and Airflow 3.3.2 fails such a run of a DAG
+    with a deadline: the DAG parsed there carries none, any other parse keeps it."""
+    config = _write_config(tmp_path, "")
+    monkeypatch.setattr("sys.argv", ["/venv/bin/airflow", "dags", "test", "cjm_refresh"])
+    assert refresh_deadline(str(config)) is None
+    monkeypatch.setattr("sys.argv", ["/venv/bin/airflow", "dag-processor"])
+    assert refresh_deadline(str(config)) is not None
+
+
 def _loaded(warehouse: Path, source: str, at: datetime) -> None:
     with open_warehouse(warehouse) as con:
         con.execute(
