@@ -189,7 +189,7 @@ def start_component(
     return Component(name, proc, log_path, log)
 
 
-def _descendants(roots: Sequence[int]) -> set[int]:
+def descendants(roots: Sequence[int]) -> set[int]:
     """Every live process below ``roots`` (from /proc's parent links). Task supervisors
     start sessions of their own, so a process group does not reach them."""
     parents: dict[int, int] = {}
@@ -210,7 +210,7 @@ def _descendants(roots: Sequence[int]) -> set[int]:
 def stop_components(components: Sequence[Component], timeout: float = 30) -> None:
     """SIGTERM each component's process group, then SIGKILL what is left of it and of
     every process it started."""
-    children = _descendants([c.proc.pid for c in components])
+    children = descendants([c.proc.pid for c in components])
     for comp in components:
         if comp.proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):

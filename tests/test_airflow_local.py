@@ -19,30 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from cjm.airflow_env import LOCAL_COMPONENTS, airflow_env, free_port, server_env
+from cjm.airflow_env import LOCAL_COMPONENTS, airflow_env, descendants, free_port, server_env
 
 START_TIMEOUT = 300
-
-
-def _tree(root: int) -> set[int]:
-    """``root`` and every process descending from it (from /proc/*/stat's ppid)."""
-    parents: dict[int, int] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:
-            continue
-        pid = int(text.split(" ", 1)[0])
-        parents[pid] = int(text.rsplit(")", 1)[1].split()[1])
-    tree = {root}
-    grew = True
-    while grew:
-        grew = False
-        for pid, ppid in parents.items():
-            if ppid in tree and pid not in tree:
-                tree.add(pid)
-                grew = True
-    return tree
 
 
 def _socket_inodes(pids: set[int]) -> set[str]:
@@ -142,7 +121,7 @@ def test_make_airflow_serves_on_loopback_only(tmp_path: Path) -> None:
         assert health["metadatabase"]["status"] == "healthy", health
         assert health["scheduler"]["status"] == "healthy", (health, diagnostics())
         assert health["triggerer"]["status"] == "healthy", (health, diagnostics())
-        tree = _tree(proc.pid)
+        tree = {proc.pid} | descendants([proc.pid])
         # every component reports in (the api-server answers; the others heartbeat)
         assert health["dag_processor"]["status"] == "healthy", (health, diagnostics())
         assert len(tree) >= 1 + len(LOCAL_COMPONENTS), tree
