@@ -127,28 +127,35 @@ def _score(batch_rows: int | None = None, workers: int | None = None) -> dict[st
         con.register("settings", pa.Table.from_pylist(settings))
         extra["settings"] = con.table("settings")
     try:
-        tables = RuleSet.from_seed_dir().tables
-        seeds = {}
-        for name in RULE_SEEDS:
-            con.register(f"seed_{name}", pa.Table.from_pylist(list(tables[name])))
-            seeds[name] = con.table(f"seed_{name}")
-        con.register("mentions", pa.Table.from_pylist(_mentions()))
-        con.register("brands", pa.Table.from_pylist(BRANDS))
-        stages = [{"stage": s, "stage_order": i} for i, s in enumerate(STAGES)]
-        con.register("stages", pa.Table.from_pylist(stages))
         result = dbt_model.build(
-            session=con,
-            mentions=con.table("mentions"),
-            brands=con.table("brands"),
-            stages=con.table("stages"),
-            seeds=seeds,
-            this=None,
-            is_incremental=False,
-            **extra,
+            session=con, this=None, is_incremental=False, **_relations(con), **extra
         )
         table = result if isinstance(result, pa.Table) else result.read_all()
     finally:
         con.close()
+    return _by_id(table)
+
+
+def _relations(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """The relations dbt hands the model: the demo's mentions, brands, stages, seeds."""
+    tables = RuleSet.from_seed_dir().tables
+    seeds = {}
+    for name in RULE_SEEDS:
+        con.register(f"seed_{name}", pa.Table.from_pylist(list(tables[name])))
+        seeds[name] = con.table(f"seed_{name}")
+    con.register("mentions", pa.Table.from_pylist(_mentions()))
+    con.register("brands", pa.Table.from_pylist(BRANDS))
+    stages = [{"stage": s, "stage_order": i} for i, s in enumerate(STAGES)]
+    con.register("stages", pa.Table.from_pylist(stages))
+    return {
+        "mentions": con.table("mentions"),
+        "brands": con.table("brands"),
+        "stages": con.table("stages"),
+        "seeds": seeds,
+    }
+
+
+def _by_id(table: pa.Table) -> dict[str, dict[str, Any]]:
     out = {}
     for row in table.to_pylist():
         for name in UNCOMPARED:
@@ -193,3 +200,29 @@ def test_every_demo_mention_scores_as_the_golden_file_says(
     assert not differ, f"{len(differ)} mentions score differently, e.g. {differ[0]}: " + (
         f"{scored[differ[0]]} != {golden[differ[0]]}"
     )
+
+
+def test_a_cache_filling_up_between_batches_changes_no_answer(golden: dict[str, Any]) -> None:
+    """The per-text caches are cleared when full; a batch whose texts were cached a
+    moment before the clearing must still score them (a 10^5-row bench run once failed
+    here with a KeyError). A tiny cache makes every batch hit that moment."""
+    con = duckdb.connect()
+    try:
+        relations = _relations(con)
+        context = dbt_model.prepare(
+            relations["brands"], relations["stages"], relations["seeds"], None
+        )
+        scorer = dbt_model.Scorer(context)
+        scorer.cache_size = 150
+        mentions = relations["mentions"].arrow().read_all()
+        mentions = mentions.select(list(dbt_model.MENTION_COLUMNS))
+    finally:
+        con.close()
+    # overlapping windows: each batch repeats half of the previous one's texts
+    scored: dict[str, dict[str, Any]] = {}
+    for start in range(0, mentions.num_rows, 100):
+        batch = mentions.slice(max(start - 100, 0), 200)
+        scored.update(_by_id(pa.Table.from_batches([scorer.score(batch)])))
+    assert scored.keys() == golden.keys()
+    differ = [m for m in golden if json.loads(json.dumps(scored[m])) != golden[m]]
+    assert not differ, f"{len(differ)} mentions score differently, e.g. {differ[0]}"

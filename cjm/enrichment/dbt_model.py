@@ -174,6 +174,7 @@ class Scorer:
         )
         self.relevance_brands = {r["brand"]: brand_from_row(r) for r in context.brand_rows}
         self._relevance: dict[tuple[str, str], tuple[float, list[str]]] = {}
+        self.cache_size = TEXT_CACHE_SIZE
 
     def score(self, batch: pa.RecordBatch | pa.Table) -> pa.RecordBatch:
         """One scored row per input row, in order."""
@@ -186,15 +187,17 @@ class Scorer:
         ]
         # relevance once per distinct (text, brand) not seen before; language guesses in
         # one batched model call over those texts
-        todo = list(
-            dict.fromkeys(
-                (body, brand)
-                for body, brand in zip(bodies, brands, strict=True)
-                if brand in self.relevance_brands and (body, brand) not in self._relevance
-            )
+        needed = dict.fromkeys(
+            (body, brand)
+            for body, brand in zip(bodies, brands, strict=True)
+            if brand in self.relevance_brands
         )
-        if len(self._relevance) + len(todo) > TEXT_CACHE_SIZE:
+        todo = [key for key in needed if key not in self._relevance]
+        if len(self._relevance) + len(todo) > self.cache_size:
+            # bounded memory: start afresh, and score again what this batch needs (the
+            # entries it found cached a moment ago are gone with the rest)
             self._relevance.clear()
+            todo = list(needed)
         guesses = guess_languages([body for body, _ in todo])
         for (body, brand), guess in zip(todo, guesses, strict=True):
             self._relevance[(body, brand)] = relevance(body, self.relevance_brands[brand], guess)
