@@ -23,7 +23,7 @@ from pytest_httpserver import HTTPServer
 from cjm.airflow_env import run_dag_test
 from cjm.alerts.notifier import refresh_deadline, refresh_late
 from cjm.core.warehouse import open_warehouse
-from cjm.refresh.freshness import check_freshness
+from cjm.refresh.freshness import check_freshness, describe
 from tests.airflow_fixtures import FIXTURE_CONFIG, AirflowHome, airflow_home
 
 __all__ = ["airflow_home"]  # re-exported so pytest finds the fixture
@@ -188,6 +188,26 @@ def test_freshness_reports_and_alerts_stale_sources(
     assert set(body["stale_sources"]) == {"listening", "media"}
     assert "listening: last loaded 30.0 h ago, limit 24 h" in body["text"]
     assert "media: last loaded never" in body["text"]
+
+
+def test_a_run_with_alerts_off_reports_stale_sources_without_sending(
+    httpserver: HTTPServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`cjm run` with its alerts switched off (notify=False) still says what is stale."""
+    monkeypatch.setenv("AIRFLOW_CONN_OPS_HOOK", _conn(httpserver))
+    config = _write_config(tmp_path, "  operations: {source_max_age_hours: 24}\n")
+    warehouse = tmp_path / "warehouse.duckdb"
+    now = datetime(2026, 12, 1, 12, tzinfo=UTC)
+    _loaded(warehouse, "listening", now - timedelta(hours=30))
+    _loaded(warehouse, "crm", now - timedelta(hours=2))
+    result = check_freshness("run-3", str(config), str(warehouse), now=now, notify=False)
+    assert result["stale"] == ["listening", "media"] and result["notified"] == {}
+    assert _received(httpserver) == []
+    assert describe(result) == "STALE: listening (30 h > 24 h), media (never loaded)"
+    _loaded(warehouse, "listening", now - timedelta(hours=1))
+    _loaded(warehouse, "media", now - timedelta(hours=1))
+    fresh = check_freshness("run-4", str(config), str(warehouse), now=now, notify=False)
+    assert describe(fresh) == "3 source(s) fresh"
 
 
 def test_fresh_sources_send_nothing(

@@ -39,12 +39,14 @@ def check_freshness(
     warehouse: str | None = None,
     dag_id: str = "cjm_refresh",
     now: datetime | None = None,
+    notify: bool = True,
 ) -> dict[str, Any]:
     """Every enabled source's age against its limit; alert once when any is stale.
 
     Returns {"sources": {name: {hours_since_load, max_age_hours, stale}}, "stale":
     [names], "notified": {target: delivered}} — the run's record of the check. It does
-    not fail the task: the failure alert would repeat this one.
+    not fail the task: the failure alert would repeat this one. `notify=False` only
+    reports (a `cjm run` with its alerts switched off).
     """
     cfg = config_of(config)
     rules = cfg.alerts.operations
@@ -63,8 +65,23 @@ def check_freshness(
         if is_stale:
             stale[source.name] = (hours, limit)
     notified: dict[str, bool] = {}
-    if stale:
+    if stale and notify:
         log.warning("stale sources: %s", sorted(stale))
         event = OperationsEvent(kind="sources_stale", dag_id=dag_id, run_id=run_id, stale=stale)
         notified = notify_operators(cfg, event)
     return {"sources": sources, "stale": sorted(stale), "notified": notified}
+
+
+def describe(result: dict[str, Any]) -> str:
+    """One line for a person: which sources are stale and by how much."""
+    sources = result["sources"]
+    if not result["stale"]:
+        return f"{len(sources)} source(s) fresh"
+    parts = []
+    for name in result["stale"]:
+        hours = sources[name]["hours_since_load"]
+        limit = sources[name]["max_age_hours"]
+        parts.append(
+            f"{name} (never loaded)" if hours is None else f"{name} ({hours:g} h > {limit:g} h)"
+        )
+    return "STALE: " + ", ".join(parts)
