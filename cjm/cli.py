@@ -98,7 +98,12 @@ def _run(args: argparse.Namespace, config_path: str, **kwargs: object) -> int:
 
     try:
         report = run_refresh(
-            config_path, args.warehouse, on_step=on_step, lock_wait=args.wait, **kwargs
+            config_path,
+            args.warehouse,
+            on_step=on_step,
+            lock_wait=args.wait,
+            build_always=args.always_build,
+            **kwargs,
         )
     except (RunLocked, WarehouseBusy) as exc:
         print(str(exc), file=sys.stderr)
@@ -387,6 +392,11 @@ def build_parser() -> argparse.ArgumentParser:
                 default=None,
                 help="seconds to wait for another refresh of the warehouse to finish "
                 "(default 600, env CJM_RUN_LOCK_WAIT); then exit 3",
+            )
+            p.add_argument(
+                "--always-build",
+                action="store_true",
+                help="run dbt even when nothing it reads changed since its last build",
             )
         if name in ("report", "export", "show"):
             p.add_argument("--brand", default=None, help="only this brand (default: every brand)")

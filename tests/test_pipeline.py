@@ -53,11 +53,16 @@ def test_refresh_fills_raw_ops_and_every_mart(refreshed) -> None:
         "extract",
         "validate",
         "load",
+        "freshness",
         "dbt build",
         "publish",
         "report",
         "alerts",
     }
+    # `cjm run` checks each source's age as the DAG's check_freshness task does: every
+    # source of the fixture just loaded, so none is stale
+    assert set(report.freshness["sources"]) == set(report.sources)
+    assert report.freshness["stale"] == [] and report.freshness["notified"] == {}
 
 
 def test_customer_ids_are_hashed_not_stored(refreshed) -> None:
@@ -103,10 +108,17 @@ def test_second_run_changes_nothing(tmp_path: Path) -> None:
     before = snapshot(wh)
     second = run_refresh(str(FIXTURES / "config.yml"), str(wh))
     assert second.ok, second.failures
+    # nothing dbt reads changed: the build is skipped (cjm/refresh/inputs.py)
+    assert second.dbt == {"seconds": 0.0, "nodes": {}, "skipped": first.run_id}
     after = snapshot(wh)
     assert before.keys() == after.keys()
     for table in before:
         assert before[table] == after[table], f"{table} changed on a second identical run"
+    # asked to, it builds anyway, and the marts come out the same
+    third = run_refresh(str(FIXTURES / "config.yml"), str(wh), build_always=True)
+    assert third.ok and third.dbt["nodes"].get("success", 0) > 0, third.dbt
+    rebuilt = snapshot(wh, schemas=("marts",))
+    assert rebuilt == {t: v for t, v in before.items() if t.startswith("marts.")}
 
 
 def test_rerun_after_a_failed_load_neither_duplicates_nor_loses(tmp_path: Path) -> None:

@@ -116,6 +116,15 @@ alter table ops.validation_runs add column if not exists rows_off_brand bigint;
 -- fetched again next run); null when the source read whole.
 alter table ops.validation_runs add column if not exists degraded varchar;
 
+-- One row per successful `dbt build` of every model (cjm/refresh/inputs.py): what it
+-- read, fingerprinted; a refresh whose inputs equal the last row's skips dbt.
+create table if not exists ops.dbt_builds (
+    run_id     varchar not null,
+    inputs     varchar not null,
+    built_at   timestamptz not null,
+    seconds    double
+);
+
 create table if not exists ops.source_state (
     source     varchar primary key,
     cursor     varchar,

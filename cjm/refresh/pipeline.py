@@ -15,6 +15,8 @@ from cjm.core.contracts import customer_key_secret
 from cjm.core.landing import remove_dead_temp_files, safe_run_id
 from cjm.core.warehouse import WarehouseBusy, warehouse_path
 from cjm.refresh import settings, tasks
+from cjm.refresh.freshness import check_freshness
+from cjm.refresh.freshness import describe as describe_freshness
 from cjm.refresh.lock import run_lock
 from cjm.refresh.settings import ConfigArg, config_of, unwritable
 
@@ -32,6 +34,8 @@ class RunReport:
     dbt: dict[str, Any] = field(default_factory=dict)
     published: dict[str, Any] = field(default_factory=dict)
     alerts: dict[str, Any] = field(default_factory=dict)
+    # each source's age against alerts.operations (cjm/refresh/freshness.py)
+    freshness: dict[str, Any] = field(default_factory=dict)
     pages: dict[str, Any] = field(default_factory=dict)  # the HTML report written
 
     @property
@@ -62,13 +66,15 @@ def run_refresh(
     on_step: Callable[[str, str], None] | None = None,
     alert_step: Callable[[Config, str | None], Any] | None = _default_alerts,
     lock_wait: float | None = None,
+    build_always: bool = False,
 ) -> RunReport:
     """extract → validate → load → dbt build → publish → report → alerts; a failing
     source fails alone.
 
     The config is read once here and the object handed to every step. One refresh per
     warehouse at a time: a second waits up to `lock_wait` seconds (default
-    `CJM_RUN_LOCK_WAIT` or 600), then raises RunLocked."""
+    `CJM_RUN_LOCK_WAIT` or 600), then raises RunLocked. dbt is skipped when nothing it
+    reads changed since its last successful build, unless `build_always`."""
     config = config_of(config)
     if needs_customer_secret(config):
         customer_key_secret()  # stop before any work with one clear line
@@ -80,7 +86,7 @@ def run_refresh(
     with run_lock(warehouse_path(warehouse), run_id, lock_wait, lambda m: say("lock", m)):
         for tmp in remove_dead_temp_files(tasks.landing_root(config, warehouse)):
             log.info("removed %s, left by a run that died", tmp)
-        return _refresh(config, warehouse, run_id, say, alert_step)
+        return _refresh(config, warehouse, run_id, say, alert_step, build_always)
 
 
 def _refresh(
@@ -89,6 +95,7 @@ def _refresh(
     run_id: str,
     say: Callable[[str, str], None],
     alert_step: Callable[[Config, str | None], Any] | None,
+    build_always: bool = False,
 ) -> RunReport:
     report = RunReport(run_id=run_id)
 
@@ -159,8 +166,22 @@ def _refresh(
     for name, why in loaded["failed"].items():
         report.failures.setdefault(name, why)
     say("load", ", ".join(f"{k}: {v}" for k, v in loaded["batches"].items()) or "nothing")
-    report.dbt = timed("dbt build", lambda: tasks.build_marts(warehouse))
-    say("dbt build", f"{report.dbt['nodes']} in {report.dbt['seconds']} s")
+    # As the DAG's check_freshness task: a source that stopped returning rows fails no
+    # step, so its age is what tells; sent to the operators when alerts are on.
+    report.freshness = timed(
+        "freshness",
+        lambda: check_freshness(
+            run_id, config, warehouse, dag_id="cjm run", notify=alert_step is not None
+        ),
+    )
+    say("freshness", describe_freshness(report.freshness))
+    report.dbt = timed(
+        "dbt build", lambda: tasks.build_marts(warehouse, run_id=run_id, always=build_always)
+    )
+    if report.dbt.get("skipped"):
+        say("dbt build", f"skipped: nothing dbt reads changed since run {report.dbt['skipped']}")
+    else:
+        say("dbt build", f"{report.dbt['nodes']} in {report.dbt['seconds']} s")
     one_sided = tasks.one_sided_channels(warehouse)
     if any(one_sided.values()):
         say(

@@ -273,23 +273,45 @@ def load(run_id: str, config: ConfigArg = None, warehouse: str | None = None) ->
     return report
 
 
-def build_marts(warehouse: str | None = None, select: list[str] | None = None) -> dict[str, Any]:
+def build_marts(
+    warehouse: str | None = None,
+    select: list[str] | None = None,
+    run_id: str | None = None,
+    always: bool = False,
+) -> dict[str, Any]:
     """dbt build in a child process (the DAG runs the same project through Cosmos); the
-    config reaches dbt through the warehouse's config tables, written by `load`."""
+    config reaches dbt through the warehouse's config tables, written by `load`.
+
+    A whole-project build is skipped when nothing it reads changed since the last one
+    that succeeded (cjm/refresh/inputs.py), unless `always`; the result then says
+    `skipped` and names that build's run."""
+    from cjm.refresh import inputs
     from cjm.refresh.dbt import DbtBuildFailed, dbt_build
 
     path = warehouse_path(warehouse)
+    whole = not select
+    fingerprint = None
+    if whole:
+        with open_warehouse(path) as con:
+            fingerprint = inputs.fingerprint(con)
+            last = inputs.last_build(con)
+        if not always and last is not None and last[1] == fingerprint:
+            return {"seconds": 0.0, "nodes": {}, "skipped": last[0]}
     # dbt opens the file in its own process and would fail on a BI tool's connection:
     # wait for the file here first, and once more if a reader slipped in meanwhile.
     connect(path).close()
     try:
-        return dbt_build(path, select=select)
+        result = dbt_build(path, select=select)
     except DbtBuildFailed as exc:
         if "Conflicting lock is held" not in str(exc):
             raise
         log.warning("dbt found the warehouse held by another process; waiting, then again")
         connect(path).close()
-        return dbt_build(path, select=select)
+        result = dbt_build(path, select=select)
+    if fingerprint is not None:
+        with open_warehouse(path) as con:
+            inputs.record_build(con, run_id or "unknown", fingerprint, result["seconds"])
+    return result
 
 
 def one_sided_channels(warehouse: str | None = None) -> dict[str, list[str]]:
