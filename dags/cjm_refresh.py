@@ -163,7 +163,7 @@ def cjm_refresh() -> None:
         def dbt_build() -> dict[str, Any]:
             from cjm.refresh import tasks
 
-            return tasks.build_marts(WAREHOUSE)
+            return tasks.build_marts(WAREHOUSE, run_id=_run_id())
 
         dbt = dbt_build()
     else:
