@@ -24,10 +24,9 @@ from typing import Any
 import duckdb
 
 import cjm
+from cjm.core.contracts import ENTITIES
 from cjm.core.paths import dbt_project_dir
 
-# The raw tables dbt reads, by their primary key (cjm/core/warehouse.py).
-RAW_KEYS = {"mentions": "mention_id", "crm_events": "event_id"}
 # Build output and caches inside a project folder: not inputs.
 _NOT_INPUTS = frozenset({"target", "logs", "__pycache__", ".pytest_cache"})
 
@@ -62,12 +61,13 @@ def code_fingerprint(project_dir: Path | None = None) -> str:
 def data_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
     """The raw and config tables dbt reads (its sources)."""
     digest = hashlib.sha256()
-    for table, key in RAW_KEYS.items():
+    for entity in ENTITIES.values():  # the raw tables, by their primary key
+        table, key = entity["table"], entity["id"]
         row = con.execute(
             f"select count(*), max(updated_at)::varchar, "
-            f"coalesce(bit_xor(hash({key}, updated_at)), 0) from raw.{table}"
+            f"coalesce(bit_xor(hash({key}, updated_at)), 0) from {table}"
         ).fetchone()
-        digest.update(f"raw.{table}:{row}\0".encode())
+        digest.update(f"{table}:{row}\0".encode())
     tables = con.execute(
         "select table_name from information_schema.tables "
         "where table_schema = 'config' and table_catalog = current_database() "
