@@ -177,6 +177,10 @@ def _run_dbt_build(warehouse: Path, work_dir: Path) -> None:
         command, env=env, cwd=work_dir, capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, f"dbt build failed:\n{result.stdout[-5000:]}\n{result.stderr}"
+    # the project's unit tests run here (a refresh leaves them out: cjm/refresh/dbt.py)
+    results = json.loads((work_dir / "target" / "run_results.json").read_text())["results"]
+    unit = [r for r in results if r["unique_id"].startswith("unit_test.")]
+    assert len(unit) >= 10 and all(r["status"] == "pass" for r in unit), unit
 
 
 def _marts_digest(path: Path) -> dict[str, str]:
