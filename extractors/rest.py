@@ -312,8 +312,16 @@ def value_at(record: Any, spec: str) -> Any:
       the text with each filled, MISSING when any placeholder is absent or null (a
       half-filled URL would be a wrong link);
     - a sum ``a + b + c`` of numeric paths (VK likes + reposts + comments): absent
-      terms count 0; MISSING when none is present.
+      terms count 0; MISSING when none is present;
+    - alternatives ``a | b``: the first that is present and not empty (Reddit's link
+      posts have an empty ``selftext``: their text is the title).
     """
+    if " | " in spec:
+        for alternative in spec.split(" | "):
+            value = value_at(record, alternative.strip())
+            if value is not MISSING and value not in (None, ""):
+                return value
+        return MISSING
     if "{" in spec:
         parts: list[str] = []
         pos = 0
@@ -335,12 +343,6 @@ def value_at(record: Any, spec: str) -> Any:
             found = True
         return total if found else MISSING
     return json_path(record, spec)
-
-
-def spec_roots(spec: str) -> set[str]:
-    """The top-level record keys a `columns` entry reads."""
-    paths = _PLACEHOLDER.findall(spec) if "{" in spec else spec.split(" + ")
-    return {p.strip().removeprefix("$.").split(".")[0] for p in paths}
 
 
 # --- the page loop ----------------------------------------------------------------------------
