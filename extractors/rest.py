@@ -22,8 +22,8 @@ import logging
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
