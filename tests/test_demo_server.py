@@ -265,9 +265,10 @@ def test_vk_style_api_through_the_rest_api_source(
     assert all(r["brand"] == "Finly" and r["url"].startswith("https://vk.com/wall") for r in rows)
     assert json.loads(rows[0]["attributes"])["engagement"] > 0
     assert extract(config, cursor=out.cursor).table.num_rows == 0
-    monkeypatch.setenv("CJM_DEMO_VK_TOKEN", "wrong")
-    with pytest.raises(Exception, match="API error 5"):
+    vk["params"] = {**vk["params"], "access_token": "wrong"}
+    with pytest.raises(Exception, match="API error 5") as err:
         extract(config)
+    assert "access_token=***" in str(err.value)
 
 
 def test_mastodon_style_api_through_the_rest_api_source(server: DemoServer) -> None:
@@ -289,14 +290,14 @@ def test_mastodon_style_api_through_the_rest_api_source(server: DemoServer) -> N
 def test_demo_config_on_the_server_keeps_the_file_demos_numbers(
     server: DemoServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Same mentions, quarantine and CRM events as the file-based demo (demo/README.md)."""
+    """Same mentions, quarantine and CRM events as the file-based demo (demo/README.md),
+    plus the VK posts and Mastodon statuses of the rest_api sources."""
     for k, v in server.env().items():
         monkeypatch.setenv(k, v)
     config_path = str(ROOT / "config" / "demo.yml")
     warehouse = str(tmp_path / "warehouse.duckdb")
     config = load_config(config_path)
     assert {s.type for s in config.sources} == {"file", "rss", "telegram", "crm_api", "rest_api"}
-    assert not any(s.enabled for s in config.sources if s.type == "rest_api")  # opt-in
     totals = {"mention": [0, 0, 0], "crm_event": [0, 0, 0]}
     for source in config.enabled_sources:
         tasks.extract(source.name, "demo-test", config_path, warehouse)
@@ -307,5 +308,6 @@ def test_demo_config_on_the_server_keeps_the_file_demos_numbers(
         t[2] += m["rows_duplicate"]
     # plus the market export (cjm/demo/market.py), every row of it clean
     market = json.loads((ROOT / "demo" / "truth" / "summary.json").read_text(encoding="utf-8"))
-    assert totals["mention"] == [2492 + 300 + market["market"]["records"], 7, 1]
+    social = 12 + 10  # demo/inbox/social_api.json through the rest_api sources
+    assert totals["mention"] == [2492 + 300 + market["market"]["records"] + social, 7, 1]
     assert totals["crm_event"] == [6346, 0, 0]
