@@ -243,19 +243,61 @@ def test_crm_api_extractor_reads_everything_then_nothing(
     assert extract(config, cursor=out.cursor).table.num_rows == 0
 
 
+def demo_source(name: str, server: DemoServer, path: str) -> dict:
+    entry = next(
+        s.model_dump(exclude_defaults=True)
+        for s in load_config(ROOT / "config" / "demo.yml").sources
+        if s.name == name
+    )
+    return {**entry, "enabled": True, "url": f"{server.base_url}{path}"}
+
+
+def test_vk_style_api_through_the_rest_api_source(
+    server: DemoServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CJM_DEMO_VK_TOKEN", server.env()["CJM_DEMO_VK_TOKEN"])
+    vk = demo_source("vk_demo", server, "/vk/method/newsfeed.search")
+    vk["params"] = {**vk["params"], "count": 5}  # 12 posts in pages of 5, next_from
+    config = {"brands": demo_brands(), "sources": [vk]}
+    out = extract(config)
+    rows = out.table.to_pylist()
+    assert len(rows) == 12 and {r["channel"] for r in rows} == {"vk"}
+    assert all(r["brand"] == "Finly" and r["url"].startswith("https://vk.com/wall") for r in rows)
+    assert json.loads(rows[0]["attributes"])["engagement"] > 0
+    assert extract(config, cursor=out.cursor).table.num_rows == 0
+    vk["params"] = {**vk["params"], "access_token": "wrong"}
+    with pytest.raises(Exception, match="API error 5") as err:
+        extract(config)
+    assert "access_token=***" in str(err.value)
+
+
+def test_mastodon_style_api_through_the_rest_api_source(server: DemoServer) -> None:
+    mastodon = demo_source("mastodon_demo", server, "/mastodon/api/v1/timelines/tag/{query}")
+    config = {"brands": demo_brands(), "sources": [mastodon]}
+    out = extract(config)
+    rows = {r["native_id"]: r for r in out.table.to_pylist()}
+    assert len(rows) == 10  # three pages of 4 by the Link header, then an empty one
+    replies = {k: json.loads(r["attributes"]).get("reply_to") for k, r in rows.items()}
+    assert sum(1 for v in replies.values() if v) == 3
+    assert all(v in rows for v in replies.values() if v)  # each parent was read too
+    assert all("<" not in r["text"] and "#finly" in r["text"] for r in rows.values())
+    assert extract(config, cursor=out.cursor).table.num_rows == 0
+
+
 # --------------------------------------------------------------------------- the demo config
 
 
 def test_demo_config_on_the_server_keeps_the_file_demos_numbers(
     server: DemoServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Same mentions, quarantine and CRM events as the file-based demo (demo/README.md)."""
+    """Same mentions, quarantine and CRM events as the file-based demo (demo/README.md),
+    plus the VK posts and Mastodon statuses of the rest_api sources."""
     for k, v in server.env().items():
         monkeypatch.setenv(k, v)
     config_path = str(ROOT / "config" / "demo.yml")
     warehouse = str(tmp_path / "warehouse.duckdb")
     config = load_config(config_path)
-    assert {s.type for s in config.sources} == {"file", "rss", "telegram", "crm_api"}
+    assert {s.type for s in config.sources} == {"file", "rss", "telegram", "crm_api", "rest_api"}
     totals = {"mention": [0, 0, 0], "crm_event": [0, 0, 0]}
     for source in config.enabled_sources:
         tasks.extract(source.name, "demo-test", config_path, warehouse)
@@ -266,5 +308,6 @@ def test_demo_config_on_the_server_keeps_the_file_demos_numbers(
         t[2] += m["rows_duplicate"]
     # plus the market export (cjm/demo/market.py), every row of it clean
     market = json.loads((ROOT / "demo" / "truth" / "summary.json").read_text(encoding="utf-8"))
-    assert totals["mention"] == [2492 + 300 + market["market"]["records"], 7, 1]
+    social = 12 + 10  # demo/inbox/social_api.json through the rest_api sources
+    assert totals["mention"] == [2492 + 300 + market["market"]["records"] + social, 7, 1]
     assert totals["crm_event"] == [6346, 0, 0]

@@ -214,6 +214,7 @@ def summary_table(results: dict[str, Any]) -> Any:
         ("personal data", "policy / CRM record shaping", _get(r, "pii", "policy_share_of_shaping")),
         ("sources", "rss records/s", _get(r, "sources", "rss", "records_per_s")),
         ("sources", "crm_api records/s", _get(r, "sources", "crm_api", "records_per_s")),
+        ("sources", "rest_api records/s", _get(r, "sources", "rest_api", "records_per_s")),
     ]
     rows += [
         (

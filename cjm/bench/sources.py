@@ -1,9 +1,11 @@
 """Extraction throughput of the HTTP sources, for `cjm bench`.
 
-Serves a large RSS feed and a paged CRM API from memory on 127.0.0.1 and runs the
-real extractors against them (HTTP client, parsing, brand matching, hashing,
-Arrow table), so the figure is what a refresh pays per record, minus the
-network. Pages are generated in the same shapes as tests/fixtures/http.
+Serves a large RSS feed, a paged CRM API and a VK-style newsfeed.search (the
+`rest_api` source as config/recipes/vk.yml declares it) from memory on 127.0.0.1
+and runs the real extractors against them (HTTP client, parsing, brand matching,
+hashing, Arrow table), so the figure is what a refresh pays per record, minus the
+network. Pages are generated in the same shapes as tests/fixtures/http and
+tests/fixtures/rest_api.
 """
 
 from __future__ import annotations
@@ -79,6 +81,57 @@ def crm_page(page: int, size: int, pages: int) -> bytes:
     return json.dumps({"data": data, "meta": meta}).encode()
 
 
+def vk_page(start: int, size: int, total: int) -> bytes:
+    """newsfeed.search (API 5.199) items ``start``.. of ``total``, newest first, with the
+    ``next_from`` cursor while more remain."""
+    items = []
+    for i in range(start, min(start + size, total)):
+        text = (
+            f"Финли запустил перевод №{i} без комиссии, @finlyapp молодцы"
+            if i % 2
+            else f"Finly card #{i}: cashback arrived, the app is fast"
+        )
+        items.append(
+            {
+                "inner_type": "wall_wallpost",
+                "id": i,
+                "owner_id": 1000 + i % 700,
+                "from_id": 1000 + i % 700,
+                "date": int((_START - timedelta(seconds=i * 40)).timestamp()),
+                "post_type": "post",
+                "text": text,
+                "comments": {"count": i % 5},
+                "likes": {"count": i % 17},
+                "reposts": {"count": i % 3},
+                "views": {"count": 100 + i},
+            }
+        )
+    response: dict[str, Any] = {"items": items, "count": len(items), "total_count": total}
+    if start + size < total:
+        response["next_from"] = str(start + size)
+    return json.dumps({"response": response}, ensure_ascii=False).encode()
+
+
+VK_SOURCE = {
+    "type": "rest_api",
+    "params": {"q": "finly", "count": 200, "v": "5.199"},
+    "records": "response.items",
+    "pagination": {"type": "cursor", "param": "start_from", "next": "response.next_from"},
+    "newest_first": True,
+    "body_errors": {"path": "error", "retry_codes": [6, 9, 10]},
+    "channel": "vk",
+    "columns": {
+        "native_id": "{owner_id}_{id}",
+        "url": "https://vk.com/wall{owner_id}_{id}",
+        "author": "{from_id}",
+        "text": "text",
+        "published_at": "date",
+        "reach": "views.count",
+        "engagement": "likes.count + reposts.count + comments.count",
+    },
+}
+
+
 @contextmanager
 def _serve(routes: dict[str, Callable[[dict[str, list[str]]], tuple[bytes, str]]]) -> Iterator[str]:
     class Handler(BaseHTTPRequestHandler):
@@ -125,12 +178,17 @@ def _run(source: dict[str, Any]) -> tuple[float, Extracted]:
 
 
 def bench_sources(
-    feed_entries: int = 5000, crm_pages: int = 20, crm_page_size: int = 500
+    feed_entries: int = 5000,
+    crm_pages: int = 20,
+    crm_page_size: int = 500,
+    rest_items: int = 10_000,
+    rest_page_size: int = 200,
 ) -> dict[str, dict[str, float]]:
-    """Records per second for `rss` and `crm_api` against local servers.
+    """Records per second for `rss`, `crm_api` and `rest_api` against local servers.
 
-    Returns ``{"rss": {...}, "crm_api": {...}}`` with ``records``, ``seconds``,
-    ``records_per_s`` and ``requests``; the CRM figure includes hashing customer ids.
+    Returns ``{"rss": {...}, "crm_api": {...}, "rest_api": {...}}`` with ``records``,
+    ``seconds``, ``records_per_s`` and ``requests``; the CRM figure includes hashing
+    customer ids, the rest_api one the templates, sums and brand matching of the VK recipe.
     """
     feed = rss_feed(feed_entries)
     routes = {
@@ -138,6 +196,10 @@ def bench_sources(
         "/api/events": lambda q: (
             crm_page(int(q["page"][0]), int(q["per_page"][0]), crm_pages),
             "application/json",
+        ),
+        "/method/newsfeed.search": lambda q: (
+            vk_page(int(q.get("start_from", ["0"])[0]), rest_page_size, rest_items),
+            "application/json; charset=utf-8",
         ),
     }
     secret_was = os.environ.get("CJM_CUSTOMER_KEY_SECRET")
@@ -163,6 +225,14 @@ def bench_sources(
                     },
                 }
             )
+            rest_s, rest = _run(
+                {
+                    **VK_SOURCE,
+                    "name": "bench_rest",
+                    "url": f"{base}/method/newsfeed.search",
+                    "params": {**VK_SOURCE["params"], "count": rest_page_size},
+                }
+            )
     finally:
         if not secret_was:
             os.environ.pop("CJM_CUSTOMER_KEY_SECRET", None)
@@ -180,6 +250,7 @@ def bench_sources(
         "rss": figures(rss_s, rss, 1),
         # pages of `size` records, then the short (empty) page that ends the listing
         "crm_api": figures(crm_s, crm, crm_pages + 1),
+        "rest_api": figures(rest_s, rest, -(-rest_items // rest_page_size)),
     }
 
 

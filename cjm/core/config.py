@@ -151,8 +151,12 @@ class SecretRef(_Model):
     airflow_conn: str | None = None
     header: str | None = None  # header name for API-key style auth, e.g. X-Api-Key
     header_env: str | None = None
+    # For APIs that take the token only as a query parameter (VK's access_token, Google's
+    # key): the parameter's name, and the variable holding it (or airflow_conn).
+    query_param: str | None = None
+    query_env: str | None = None
 
-    @field_validator("bearer_env", "header_env")
+    @field_validator("bearer_env", "header_env", "query_env")
     @classmethod
     def _a_name_not_a_secret(cls, v: str | None) -> str | None:
         problem = env_name_problem(v) if v else None
@@ -162,12 +166,23 @@ class SecretRef(_Model):
 
     @model_validator(mode="after")
     def _one_reference(self) -> SecretRef:
-        refs = [v for v in (self.bearer_env, self.airflow_conn, self.header_env) if v]
+        refs = [
+            v for v in (self.bearer_env, self.airflow_conn, self.header_env, self.query_env) if v
+        ]
         if len(refs) != 1:
-            raise ValueError("give exactly one of bearer_env, header_env, airflow_conn")
+            raise ValueError("give exactly one of bearer_env, header_env, query_env, airflow_conn")
         if self.header_env and not self.header:
             raise ValueError("header_env needs header (the HTTP header name)")
+        if self.query_env and not self.query_param:
+            raise ValueError("query_env needs query_param (the query parameter's name)")
+        if self.header and self.query_param:
+            raise ValueError("give header or query_param, not both")
         return self
+
+    @property
+    def env_var(self) -> str | None:
+        """The environment variable the secret is read from (None: an Airflow connection)."""
+        return self.bearer_env or self.header_env or self.query_env
 
 
 class SourceBase(_Model):
@@ -356,8 +371,9 @@ class Pagination(_Model):
         return self
 
 
-class CrmApiSource(_HttpSource):
-    type: Literal["crm_api"]
+class _JsonApiSource(_HttpSource):
+    """What the JSON API sources share (cjm/extractors/rest.py reads them)."""
+
     url: str
     auth: SecretRef | None = None
     records: str = "data"
@@ -367,7 +383,7 @@ class CrmApiSource(_HttpSource):
     # UTC (2026-09-08T10:00:00Z) when absent.
     since_format: str | None = None
     # The record field (dotted path) whose maximum is the cursor; default: the field
-    # mapped to occurred_at.
+    # mapped to the record's timestamp (occurred_at, published_at).
     cursor_field: str | None = None
     # Records come newest first and the API has no since filter: stop paging at the
     # first page that holds nothing newer than the cursor.
@@ -377,6 +393,19 @@ class CrmApiSource(_HttpSource):
     constants: dict[str, Any] = Field(default_factory=dict)
     timestamp_format: str | None = None  # strftime; ISO-8601 (or epoch numbers) when absent
     timezone: str = "UTC"  # for timestamps without an offset
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except Exception as exc:
+            raise ValueError(f"unknown time zone {v!r}") from exc
+        return v
+
+
+class CrmApiSource(_JsonApiSource):
+    type: Literal["crm_api"]
 
     @field_validator("columns")
     @classmethod
@@ -397,12 +426,83 @@ class CrmApiSource(_HttpSource):
         # so a config can name a CRM before its mapping is worked out.
         if self.since_param and not (self.cursor_field or "occurred_at" in self.columns):
             raise ValueError("since_param needs cursor_field or columns.occurred_at")
-        try:
-            from zoneinfo import ZoneInfo
+        return self
 
-            ZoneInfo(self.timezone)
-        except Exception as exc:
-            raise ValueError(f"timezone: unknown time zone {self.timezone!r}") from exc
+
+class BodyErrors(_Model):
+    """An API that reports failures inside a 200 body (VK: ``{"error": {"error_code": 6,
+    "error_msg": "Too many requests per second"}}``): an object at `path` means the call
+    failed. Codes in `retry_codes` are rate limits, asked again after `retry_seconds`
+    (doubling, within the source's max_tries and max_total_wait_seconds); any other code
+    fails the source with the API's message, and its cursor stays where it was."""
+
+    path: str = "error"
+    code: str = "error_code"  # inside the error object
+    message: str = "error_msg"
+    retry_codes: list[int | str] = Field(default_factory=list)
+    retry_seconds: float = Field(default=1.0, ge=0)
+
+
+class RepliesAt(_Model):
+    """Replies nested inside each record (YouTube's ``replies.comments`` of a comment
+    thread): each is a mention of its own, mapped by `columns`; `reply_to` is the parent
+    record's native_id unless `columns` maps it."""
+
+    records: str
+    columns: dict[str, str] = Field(min_length=1)
+
+    @field_validator("columns")
+    @classmethod
+    def _mention_fields(cls, v: dict[str, str]) -> dict[str, str]:
+        return _known_mention_fields(v)
+
+
+def _known_mention_fields(v: dict[str, str]) -> dict[str, str]:
+    unknown = sorted(set(v) - MENTION_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown mention field(s) {unknown}; known: {sorted(MENTION_FIELDS)}")
+    return v
+
+
+REST_API_REQUIRED = ("native_id", "text", "published_at")
+
+
+class RestApiSource(_JsonApiSource):
+    """A social network's or a listening platform's JSON API as mentions (recipes in
+    config/recipes/). `columns` values are dotted paths, templates such as
+    ``https://vk.com/wall{owner_id}_{id}``, or sums such as ``likes.count + reposts.count``."""
+
+    type: Literal["rest_api"]
+    records: str = "items"
+    channel: str = "rest_api"  # the mentions' channel unless `columns.channel` maps one
+    # `{query}` in `url` or a `params` value: one request series per query, each with
+    # its own cursor. The queries are `queries` when given, else the brands' keywords
+    # (joined by `query_join` into one query per brand when set, as rss does).
+    queries: list[str] = Field(default_factory=list)
+    query_join: str | None = None
+    # Extra attributes kept in raw.mentions.attributes: attribute name → dotted path
+    # (a platform's own tonality, a subreddit); unmapped fields are not stored.
+    attributes: dict[str, str] = Field(default_factory=dict)
+    replies: RepliesAt | None = None
+    body_errors: BodyErrors | None = None
+    # Mapped `text` / `title` hold HTML (Mastodon's `content`): stored as plain text.
+    html: bool = False
+
+    @field_validator("columns")
+    @classmethod
+    def _mention_fields(cls, v: dict[str, str]) -> dict[str, str]:
+        return _known_mention_fields(v)
+
+    @model_validator(mode="after")
+    def _mapping_complete(self) -> RestApiSource:
+        unknown = sorted(set(self.constants) - MENTION_FIELDS)
+        if unknown:
+            raise ValueError(f"constants: unknown mention field(s) {unknown}")
+        missing = [f for f in REST_API_REQUIRED if f not in self.columns]
+        if missing:
+            raise ValueError(f"columns: map the required mention field(s) {missing}")
+        if self.since_param and not (self.cursor_field or "published_at" in self.columns):
+            raise ValueError("since_param needs cursor_field or columns.published_at")
         return self
 
 
@@ -1151,4 +1251,5 @@ register_source_type(RssSource, "cjm.extractors.rss:extract")
 register_source_type(TelegramSource, "cjm.extractors.telegram:extract")
 register_source_type(SnscrapeSource, "cjm.extractors.snscrape_source:extract")
 register_source_type(CrmApiSource, "cjm.extractors.crm_api:extract")
+register_source_type(RestApiSource, "cjm.extractors.rest_api:extract")
 register_source_type(FileSource, "cjm.extractors.file_source:extract")

@@ -11,9 +11,10 @@ rules follow the Singer SDK's REST stream:
 - any other 4xx is *fatal* at once (a wrong token or URL does not fix itself),
   with one line naming the source, the URL without secrets, the status and the
   start of the body;
-- secrets (tokens from env vars or Airflow connections) only ever travel in
-  request headers; they are never logged, and are masked out of error messages
-  in case a server echoes them back.
+- secrets (tokens from env vars or Airflow connections) travel in request
+  headers, or, for APIs that accept nothing else (VK's ``access_token``, Google's
+  ``key``), in a query parameter added at request time; they are never logged, and
+  are masked out of error messages (and of URLs shown) in case a server echoes them.
 """
 
 from __future__ import annotations
@@ -163,7 +164,7 @@ def auth_headers(source_name: str, ref: SecretRef | None) -> dict[str, str]:
       password; sent as ``<header>: <token>`` when ``header`` is set, else as a bearer
       token. Airflow is imported only here, so sources without it stay light.
     """
-    if ref is None:
+    if ref is None or ref.query_param:
         return {}
     if ref.bearer_env:
         return {"Authorization": f"Bearer {_env(source_name, ref.bearer_env, 'auth.bearer_env')}"}
@@ -175,6 +176,16 @@ def auth_headers(source_name: str, ref: SecretRef | None) -> dict[str, str]:
     if ref.header:
         return {ref.header: token}
     return {"Authorization": f"Bearer {token}"}
+
+
+def auth_params(source_name: str, ref: SecretRef | None) -> dict[str, str]:
+    """The query parameter of ``query_param`` auth (``query_env`` or ``airflow_conn``)."""
+    if ref is None or not ref.query_param:
+        return {}
+    if ref.query_env:
+        return {ref.query_param: _env(source_name, ref.query_env, "auth.query_env")}
+    assert ref.airflow_conn
+    return {ref.query_param: _airflow_token(source_name, ref.airflow_conn)}
 
 
 def _env(source_name: str, var: str, where: str) -> str:
@@ -234,6 +245,8 @@ class HttpClient:
     timeouts: Timeouts = field(default_factory=Timeouts)
     headers: Mapping[str, str] = field(default_factory=dict)  # plain headers for every request
     auth: Mapping[str, str] = field(default_factory=dict, repr=False)  # secret headers
+    # secret query parameters, added to every request's own (never shown in messages)
+    auth_params: Mapping[str, str] = field(default_factory=dict, repr=False)
     sleep: Callable[[float], None] = time.sleep
     session: _Session = field(default_factory=_Session)
     total_waited: float = 0.0
@@ -246,7 +259,13 @@ class HttpClient:
         self.session.auth_header_names = frozenset(self.auth)
         # Mask both "Bearer abc" and "abc" should a server echo either back.
         self._secrets = sorted(
-            {s for v in self.auth.values() if v for s in (v, v.split(" ", 1)[-1]) if len(s) >= 4},
+            {
+                s
+                for v in [*self.auth.values(), *self.auth_params.values()]
+                if v
+                for s in (v, v.split(" ", 1)[-1])
+                if len(s) >= 4
+            },
             key=len,
             reverse=True,
         )
@@ -289,6 +308,8 @@ class HttpClient:
         if conditional:
             extra.update(conditional.headers())
         shown = f"{method} {self._shown(url, params)}"
+        if self.auth_params:
+            params = {**(params or {}), **self.auth_params}
         attempt = 0
         while True:
             attempt += 1
@@ -360,6 +381,10 @@ class HttpClient:
                 f"source {self.source!r}: GET {self._shown(url, params)} → HTTP "
                 f"{response.status_code} but the body is not JSON: {self._snippet(response)}"
             ) from None
+
+    def shown_url(self, url: str) -> str:
+        """A URL fit for a message: credentials masked by name and by value."""
+        return self._mask(safe_url(url))
 
     def _shown(self, url: str, params: Mapping[str, Any] | None) -> str:
         if params:
@@ -437,4 +462,5 @@ def client_for(source: Any, headers: Mapping[str, str] | None = None) -> HttpCli
         headers={**plain, **(headers or {})},
         # credential-named configured headers (given as ${VAR}) are masked like auth
         auth={**secret, **auth_headers(source.name, getattr(source, "auth", None))},
+        auth_params=auth_params(source.name, getattr(source, "auth", None)),
     )

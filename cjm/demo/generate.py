@@ -41,7 +41,7 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from cjm.demo import market, texts
+from cjm.demo import market, social_api, texts
 from cjm.demo.texts import TEMPLATES, T
 
 SEED = 20260901
@@ -1348,6 +1348,7 @@ def generate(out: Path, truth: Path | None = None, seed: int = SEED) -> dict[str
         DAYS,
     )
     market.write_market(out / market.MARKET_FILE, market_rows)
+    social_api.write_social_api(out / social_api.SOCIAL_API_FILE)
 
     broken = _write_listening(out / LISTENING_FILE, listening, regions)
     _write_media(out / MEDIA_FILE, media)

@@ -18,6 +18,14 @@ bundled demo data (``demo/inbox``), deterministically:
   (``{"data": [...], "next_cursor": ...}``), ``updated_since`` filter, ``limit``,
   opaque keyset cursors, and a bearer-token check (401 without it).
 
+- ``/vk/method/newsfeed.search``: VK API 5.199 ``newsfeed.search`` over the VK posts of
+  ``social_api.json`` (``q``, ``start_time``, ``count``, ``start_from`` / ``next_from``,
+  a service-token check answering VK's ``{"error": {"error_code": 5}}`` in a 200 body);
+- ``/mastodon/api/v1/timelines/tag/<tag>``: Mastodon's hashtag timeline over its
+  statuses (Status entities with HTML ``content``, ``limit``, ``max_id`` and the
+  ``Link: rel="next"`` header), no token, as open instances serve it.
+  These two are read by the ``rest_api`` recipes of config/recipes/.
+
 The listening rows of the other platforms stay a file export: ``serve_demo``
 writes them to ``<workdir>/mentions_listening_other.csv`` (same columns, same
 rows, Telegram rows removed), so no mention is read twice, and copies the market
@@ -53,8 +61,12 @@ from zoneinfo import ZoneInfo
 
 from cjm.core.paths import demo_bundle_dir
 from cjm.demo.market import MARKET_FILE
+from cjm.demo.social_api import SOCIAL_API_FILE
 
 DEMO_CRM_TOKEN = "demo-crm-token-not-a-secret"
+DEMO_VK_TOKEN = "demo-vk-token-not-a-secret"
+VK_MAX_COUNT = 200
+MASTODON_MAX_LIMIT = 40
 TELEGRAM_PAGE_SIZE = 20
 CRM_PAGE_SIZE = 200
 CRM_MAX_PAGE_SIZE = 1000
@@ -413,6 +425,8 @@ class DemoData:
     listening_other_csv: str  # the export without its Telegram rows
     market_csv: str = ""  # the market export (cjm/demo/market.py), served as it is
     crm_keys: list[tuple[str, str]] = field(default_factory=list)  # (updated_at UTC ISO, id)
+    # {"vk": [posts], "mastodon": [statuses]}, each newest first
+    social: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.crm_keys = [(_iso(r["updated_at"]).isoformat(), r["id"]) for r in self.crm]
@@ -425,12 +439,17 @@ class DemoData:
             articles = [json.loads(line) for line in f if line.strip()]
         articles.sort(key=lambda a: datetime.fromisoformat(a["published"]), reverse=True)
         market = inbox / MARKET_FILE
+        social_file = inbox / SOCIAL_API_FILE
+        social = json.loads(social_file.read_text(encoding="utf-8")) if social_file.exists() else {}
+        social.get("vk", []).sort(key=lambda p: (p["date"], p["id"]), reverse=True)
+        social.get("mastodon", []).sort(key=lambda p: int(p["id"]), reverse=True)
         return cls(
             channels,
             articles,
             _crm_records(inbox / "crm_events.parquet"),
             other_csv,
             market_csv=market.read_text(encoding="utf-8") if market.exists() else "",
+            social=social,
         )
 
 
@@ -563,6 +582,10 @@ class _Handler(BaseHTTPRequestHandler):
                 self._feed(render_atom(self.server.data.articles, self._self_url()), "atom")
             elif path == "/crm/api/v1/events":
                 self._crm(query)
+            elif path == "/vk/method/newsfeed.search":
+                self._vk(query)
+            elif path.startswith("/mastodon/api/v1/timelines/tag/"):
+                self._mastodon_tag(path.rsplit("/", 1)[1], query)
             elif path.startswith("/s/"):
                 self._telegram(path[3:].strip("/"), query)
             elif re.fullmatch(r"/[A-Za-z0-9_]+", path):
@@ -649,8 +672,116 @@ class _Handler(BaseHTTPRequestHandler):
             next_cursor = _encode_cursor({"since": state.get("since"), "after": after})
         self._json(200, {"data": page, "next_cursor": next_cursor})
 
+    def _vk(self, query: dict[str, str]) -> None:
+        """newsfeed.search as VK answers it: errors in a 200 body, newest posts first."""
+
+        def error(code: int, message: str) -> None:
+            self._json(200, {"error": {"error_code": code, "error_msg": message}})
+
+        if query.get("access_token") != DEMO_VK_TOKEN:
+            error(5, "User authorization failed: invalid access_token (4).")
+            return
+        if not query.get("v"):
+            error(8, "Invalid request: v (version) is required")
+            return
+        try:
+            count = min(int(query.get("count", 30)), VK_MAX_COUNT)
+            offset = int(query.get("start_from", 0))
+            since = int(query["start_time"]) if "start_time" in query else None
+        except ValueError:
+            error(100, "One of the parameters specified was missing or invalid")
+            return
+        words = query.get("q", "").lower()
+        found = [
+            p
+            for p in self.server.data.social.get("vk", [])
+            if words in p["text"].lower()
+            and (since is None or int(_iso(p["date"]).timestamp()) >= since)
+        ]
+        items = [
+            {
+                "inner_type": "wall_wallpost",
+                "id": p["id"],
+                "owner_id": p["owner_id"],
+                "from_id": p["from_id"],
+                "date": int(_iso(p["date"]).timestamp()),
+                "post_type": "post",
+                "text": p["text"],
+                "comments": {"count": p["comments"]},
+                "likes": {"count": p["likes"]},
+                "reposts": {"count": p["reposts"]},
+                "views": {"count": p["views"]},
+            }
+            for p in found[offset : offset + count]
+        ]
+        response: dict[str, Any] = {"items": items, "count": len(items), "total_count": len(found)}
+        if offset + count < len(found):
+            response["next_from"] = str(offset + count)
+        self._json(200, {"response": response})
+
+    def _mastodon_tag(self, tag: str, query: dict[str, str]) -> None:
+        """A hashtag timeline as an open Mastodon 4 instance serves it (no token)."""
+        try:
+            limit = min(int(query.get("limit", 20)), MASTODON_MAX_LIMIT)
+            max_id = int(query["max_id"]) if "max_id" in query else None
+        except ValueError:
+            self._json(422, {"error": "Validation failed: limit and max_id are numbers"})
+            return
+        wanted = "#" + tag.lower()
+        statuses = [
+            s
+            for s in self.server.data.social.get("mastodon", [])
+            if wanted in s["text"].lower() and (max_id is None or int(s["id"]) < max_id)
+        ][:limit]
+        headers = {}
+        if statuses:
+            here = f"{self.server.base_url}{urlsplit(self.path).path}"
+            headers["Link"] = (
+                f'<{here}?limit={limit}&max_id={statuses[-1]["id"]}>; rel="next", '
+                f'<{here}?limit={limit}&min_id={statuses[0]["id"]}>; rel="prev"'
+            )
+        self._json(200, [_status(s, self.server.base_url) for s in statuses], headers)
+
     def _json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
         self._send(status, json.dumps(body, ensure_ascii=False), "application/json", headers)
+
+
+def _status(s: dict[str, Any], base_url: str) -> dict[str, Any]:
+    """A Mastodon Status entity; the text becomes HTML with hashtag links, as Mastodon renders."""
+    instance = f"https://{s['domain']}"
+    acct = s["user"] if s["domain"] == "mastodon.social" else f"{s['user']}@{s['domain']}"
+    content = re.sub(
+        r"#(\w+)",
+        lambda m: (
+            f'<a href="{base_url}/mastodon/tags/{m.group(1).lower()}" class="mention hashtag" '
+            f'rel="tag">#<span>{m.group(1)}</span></a>'
+        ),
+        html.escape(s["text"], quote=False),
+    )
+    return {
+        "id": s["id"],
+        "created_at": s["created_at"].replace("Z", ".000Z"),
+        "in_reply_to_id": s["in_reply_to"],
+        "sensitive": False,
+        "spoiler_text": "",
+        "visibility": "public",
+        "language": s["language"],
+        "uri": f"{instance}/users/{s['user']}/statuses/{s['id']}",
+        "url": f"{instance}/@{s['user']}/{s['id']}",
+        "replies_count": s["replies"],
+        "reblogs_count": s["reblogs"],
+        "favourites_count": s["favourites"],
+        "content": f"<p>{content}</p>",
+        "account": {
+            "username": s["user"],
+            "acct": acct,
+            "url": f"{instance}/@{s['user']}",
+            "followers_count": s["followers"],
+        },
+        "media_attachments": [],
+        "mentions": [],
+        "tags": [{"name": t.lower()} for t in re.findall(r"#(\w+)", s["text"])],
+    }
 
 
 class _DemoHTTPServer(ThreadingHTTPServer):
@@ -733,6 +864,7 @@ class DemoServer:
             "CJM_DEMO_BASE_URL": self.base_url,
             "CJM_DEMO_DIR": str(self.workdir),
             "CJM_DEMO_CRM_TOKEN": self.token,
+            "CJM_DEMO_VK_TOKEN": DEMO_VK_TOKEN,
         }
 
     def __enter__(self) -> DemoServer:

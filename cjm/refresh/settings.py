@@ -47,9 +47,17 @@ def environment_problems(config: Config) -> tuple[list[str], list[str]]:
                     line + (" (required: true)" if src.required else "; the source loads nothing")
                 )
         auth = getattr(src, "auth", None)
-        for key in ("bearer_env", "header_env"):
+        for key in ("bearer_env", "header_env", "query_env"):
             name = getattr(auth, key, None) if auth else None
-            if name and name not in os.environ:
+            if not name or os.environ.get(name):
+                continue
+            if src.type == "rest_api" and src.enabled:
+                # A recipe's token is what the network demands: refuse before any run.
+                errors.append(
+                    f"sources[{i}].auth.{key}: {name} is not set; source {src.name!r} "
+                    "(rest_api) does not run without its token"
+                )
+            else:
                 warnings.append(
                     f"sources[{i}].auth.{key}: {name} is not set here; the source fails at "
                     "run time until it is"
