@@ -34,6 +34,7 @@ from cjm.extractors.records import (
 from cjm.extractors.rest import (
     MISSING,
     Bookmark,
+    bookmark_time,
     format_since,
     json_path,
     make_paginator,
@@ -93,13 +94,9 @@ class Shaper:
             draft[fld] = as_id(draft.get(fld))
         draft["brand"] = canonical_brand(self.brands, draft.get("brand"))
         draft[ERRORS_COLUMN] = errors
-        if self.src.cursor_field:
-            raw = json_path(record, self.src.cursor_field)
-            when, _ = parse_when(
-                None if raw is MISSING else raw, self.src.timestamp_format, self.tz
-            )
-        else:
-            when = occurred
+        when = bookmark_time(
+            record, self.src.cursor_field, self.src.timestamp_format, self.tz, occurred
+        )
         return draft, when
 
 

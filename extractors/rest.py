@@ -274,6 +274,23 @@ def parse_when(value: Any, fmt: str | None, tz: ZoneInfo) -> tuple[datetime | No
     return parse_timestamp(value, fmt, tz)
 
 
+def bookmark_time(
+    record: Any,
+    cursor_field: str | None,
+    fmt: str | None,
+    tz: ZoneInfo,
+    default: Any,
+    read: Callable[[Any, str], Any] = json_path,
+) -> datetime | None:
+    """The instant a record moves the `since` cursor to: its `cursor_field` (read as a
+    path, or by `read`), or `default` (the record's own timestamp) when there is none."""
+    if not cursor_field:
+        return default
+    raw = read(record, cursor_field)
+    when, _ = parse_when(None if raw is MISSING else raw, fmt, tz)
+    return when
+
+
 # --- the extractor ------------------------------------------------------------------------
 
 

@@ -38,6 +38,7 @@ from cjm.extractors.rest import (
     MISSING,
     Bookmark,
     bad_cursor,
+    bookmark_time,
     format_since,
     make_paginator,
     parse_when,
@@ -179,13 +180,9 @@ class MentionShaper:
         if draft.get("brand") is not None:
             draft["brand"] = canonical_brand(self.brands, draft["brand"])
         draft[ERRORS_COLUMN] = errors
-        if cursor_field:
-            raw = value_at(record, cursor_field)
-            when, _ = parse_when(
-                None if raw is MISSING else raw, self.src.timestamp_format, self.tz
-            )
-        else:
-            when = published
+        when = bookmark_time(
+            record, cursor_field, self.src.timestamp_format, self.tz, published, value_at
+        )
         return draft, when
 
 
