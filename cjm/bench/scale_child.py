@@ -143,7 +143,8 @@ def task_refresh(args: dict[str, Any]) -> dict[str, Any]:
     )
     total = time.perf_counter() - started
     sampler.stop()
-    nodes = _dbt_nodes(warehouse)
+    # a skipped build (nothing dbt reads changed) ran no node: the file is the last build's
+    nodes = [] if report.dbt.get("skipped") else _dbt_nodes(warehouse)
     enrichment = sum(n["seconds"] for n in nodes if ENRICHMENT_MARK in n["node"].split(".")[-1])
     enrichment += sum(s for k, s in report.steps.items() if ENRICHMENT_MARK in k)
     landing = tasks.landing_root(config_of(args["config"]), str(warehouse))
