@@ -169,6 +169,27 @@ def test_cursor_skips_unchanged_files(tmp_path: Path) -> None:
     assert sorted(x["native_id"] for x in rows(third)) == ["1", "2"]
 
 
+def test_a_file_touched_but_not_changed_is_hashed_not_read(tmp_path: Path) -> None:
+    """Size and modification time decide whether a file is hashed again; its content
+    whether it is read again. The price, as rsync's quick check: a rewrite keeping both
+    the size and the modification time is not seen."""
+    import os
+
+    (tmp_path / "in").mkdir()
+    a = tmp_path / "in" / "a.csv"
+    a.write_text("id,body,date,who\n1,finly,03.09.2026 10:00,x\n", encoding="utf-8")
+    first = run(tmp_path, MENTION_CSV)
+    os.utime(a, ns=(a.stat().st_atime_ns, a.stat().st_mtime_ns + 10**9))  # touched
+    touched = run(tmp_path, MENTION_CSV, cursor=first.cursor)
+    assert touched.table.num_rows == 0
+    assert json.loads(touched.cursor)["files"] == json.loads(first.cursor)["files"]
+    mtime = a.stat().st_mtime_ns
+    a.write_text("id,body,date,who\n1,finLy,03.09.2026 10:00,x\n", encoding="utf-8")
+    os.utime(a, ns=(mtime, mtime))  # same size, same time: the quick check's blind spot
+    blind = run(tmp_path, MENTION_CSV, cursor=touched.cursor)
+    assert blind.table.num_rows == 0
+
+
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
