@@ -63,6 +63,8 @@ def sync_config(con: duckdb.DuckDBPyConnection, config: Config) -> None:
         "enrichment.batch_rows": str(config.enrichment.batch_rows),
         # empty: one per core of the machine dbt runs on
         "enrichment.workers": str(config.enrichment.workers or ""),
+        # DuckDB's memory limit in the dbt build (macros/warehouse.sql)
+        "warehouse.memory_limit": config.warehouse.memory_limit,
         # Every configured brand's effective spike rule (defaults + overrides) and the
         # defaults under '*' for brands outside the config; int_spike_rules_resolved
         # unpacks it.

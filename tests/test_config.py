@@ -187,3 +187,17 @@ def test_the_postgres_connection_is_a_reference(tmp_path: Path) -> None:
         {**MINIMAL, "publish": {"postgres": {"airflow_conn": "x", "schema": "Marts;"}}}
     )
     assert any(e.startswith("publish.postgres.schema") for e in errors)
+
+
+def test_the_warehouse_memory_limit_is_a_size_duckdb_applies(tmp_path: Path) -> None:
+    from cjm.core.warehouse import connect
+
+    assert parse_config(MINIMAL).warehouse.memory_limit == "1GB"
+    assert parse_config({**MINIMAL, "warehouse": {"memory_limit": "512MiB"}})
+    errors = _errors({**MINIMAL, "warehouse": {"memory_limit": "a lot"}})
+    assert any(e.startswith("warehouse.memory_limit") for e in errors), errors
+    con = connect(tmp_path / "w.duckdb", memory_limit="300MiB")
+    try:
+        assert con.execute("select current_setting('memory_limit')").fetchone() == ("300.0 MiB",)
+    finally:
+        con.close()

@@ -858,6 +858,24 @@ class LoadSettings(_Model):
     batch_rows: int = Field(default=100_000, ge=1)
 
 
+# DuckDB sizes: a number and a unit, as DuckDB's memory_limit reads them ("1GB", "512MiB").
+_DUCKDB_SIZE = r"^\d+(\.\d+)?\s*(?i:[kmgt]i?b)$"
+
+
+class WarehouseSettings(_Model):
+    """How much of the machine DuckDB may take while a refresh writes the warehouse.
+
+    DuckDB's own default is 80 % of the RAM: at 10^6 mentions the dbt build alone
+    peaked at 5.4 GiB, growing with the input. With a limit DuckDB spills joins,
+    sorts and aggregates to `<warehouse>.tmp/` instead, so the peak is set here, not by
+    the data. Applied to every connection of the load path and publish and, through
+    `config.settings`, to the dbt build (macros/warehouse.sql). The Python side of
+    the build (the enrichment's batches and its worker processes) comes on top.
+    """
+
+    memory_limit: str = Field(default="1GB", pattern=_DUCKDB_SIZE)
+
+
 PUBLISH_TARGETS = ("duckdb", "parquet", "postgres")
 PublishTarget = Literal["duckdb", "parquet", "postgres"]
 
@@ -1040,6 +1058,7 @@ class Config(_Model):
     stages: Stages = Field(default_factory=Stages)
     enrichment: EnrichmentSettings = Field(default_factory=EnrichmentSettings)
     load: LoadSettings = Field(default_factory=LoadSettings)
+    warehouse: WarehouseSettings = Field(default_factory=WarehouseSettings)
     alerts: Alerts = Field(default_factory=Alerts)
     publish: Publish = Field(default_factory=Publish)
     paths: Paths = Field(default_factory=Paths)

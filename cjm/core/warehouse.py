@@ -263,11 +263,13 @@ def connect(
     read_only: bool = False,
     wait_seconds: float | None = None,
     poll_seconds: float = 0.5,
+    memory_limit: str | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """Open the warehouse, waiting up to `wait_seconds` (default `CJM_WAREHOUSE_LOCK_WAIT`
     or 120) while another process holds it: a BI tool's read-only connection would
     otherwise crash a refresh at its first write. Says once whom it waits for; gives up
-    with WarehouseBusy, one line that points readers at the published copy."""
+    with WarehouseBusy, one line that points readers at the published copy.
+    `memory_limit` (config `warehouse.memory_limit`) bounds DuckDB, which spills past it."""
     p = warehouse_path(path)
     if not read_only:
         p.parent.mkdir(parents=True, exist_ok=True)
@@ -276,7 +278,7 @@ def connect(
     announced = False
     while True:
         try:
-            return duckdb.connect(str(p), read_only=read_only)
+            con = duckdb.connect(str(p), read_only=read_only)
         except duckdb.IOException as exc:
             holder = lock_holder(exc)
             if holder is None:
@@ -293,6 +295,15 @@ def connect(
                 )
                 announced = True
             time.sleep(poll_seconds)
+            continue
+        if memory_limit:
+            limit_memory(con, memory_limit)
+        return con
+
+
+def limit_memory(con: duckdb.DuckDBPyConnection, memory_limit: str) -> None:
+    """DuckDB's memory limit for this database instance (a validated size, "1GB")."""
+    con.execute(f"set memory_limit = '{memory_limit.replace(chr(39), '')}'")
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -300,13 +311,15 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 
 @contextmanager
-def open_warehouse(path: str | Path | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+def open_warehouse(
+    path: str | Path | None = None, memory_limit: str | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open, make sure the tables exist, and always close.
 
     DuckDB allows one writer process; holding the file open longer than a step
     would block dbt and the BI publisher, so every step opens and closes it.
     """
-    con = connect(path)
+    con = connect(path, memory_limit=memory_limit)
     try:
         ensure_schema(con)
         yield con

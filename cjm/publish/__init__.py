@@ -28,6 +28,7 @@ import duckdb
 
 from cjm.core.config import Config
 from cjm.core.paths import bi_dir_for
+from cjm.core.warehouse import limit_memory
 from cjm.publish.comments import table_comments
 
 
@@ -213,6 +214,7 @@ def publish_marts(config: Config, warehouse: Path) -> dict[str, Any]:
     version = _versions_dir(parquet_dir) / refresh_id
     con = duckdb.connect(str(tmp_db))
     try:
+        limit_memory(con, config.warehouse.memory_limit)
         con.execute(f"attach '{warehouse}' as wh (read_only)")
         try:
             rows = _stage(con, refresh_id, published_at)

@@ -254,7 +254,7 @@ def load(run_id: str, config: ConfigArg = None, warehouse: str | None = None) ->
     config = config_of(config)
     root = landing_root(config, warehouse)
     report: dict[str, Any] = {"run_id": run_id, "batches": {}, "failed": {}}
-    with open_warehouse(warehouse) as con:
+    with open_warehouse(warehouse, memory_limit=config.warehouse.memory_limit) as con:
         sync_config(con, config)
         for source in config.enabled_sources:
             manifest = Landing(root, source.name, run_id).read_manifest("validated.manifest")

@@ -25,6 +25,9 @@ from cjm.refresh.marts import MART_TABLES
 DBT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 MARTS = MART_TABLES
 STAGES = ("awareness", "consideration", "purchase", "usage", "loyalty")
+# config `warehouse.memory_limit` as the load step writes it (not the default: it must be
+# this row, not DuckDB's or the config's default, that the build applies)
+MEMORY_LIMIT = "700MB"
 
 
 def ts(text: str) -> datetime:
@@ -67,6 +70,7 @@ def _load_dataset(path: Path) -> None:
                 ("spike_min_count", "5"),
                 ("spike_z", "4.0"),
                 ("attribution_half_life_days", "7"),
+                ("warehouse.memory_limit", MEMORY_LIMIT),
             ],
         )
 
@@ -219,6 +223,15 @@ def con(warehouse: Path):
 
 def rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
     return con.execute(sql).fetchall()
+
+
+def test_the_build_applies_the_configured_memory_limit(warehouse: Path) -> None:
+    """The on-run-start hook (macros/warehouse.sql) sets DuckDB's limit from
+    config.settings before any model runs; dbt's log file keeps the statements it ran."""
+    log = (warehouse.parent / "logs" / "dbt.log").read_text(encoding="utf-8")
+    applied = log.index(f"set memory_limit = '{MEMORY_LIMIT}'")
+    first_model = log.index("Began running node model.cjm.stg_raw__mentions")
+    assert applied < first_model
 
 
 def test_every_mart_exists_in_schema_marts(con):
