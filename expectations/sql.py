@@ -22,6 +22,7 @@ import sys
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -105,9 +106,13 @@ def _suite(entity: str, types: tuple[str, ...]) -> tuple[Any, ...]:
     return tuple(suite.expectations)
 
 
-def screen(entity: str, path: str, latest_allowed: datetime) -> Screen:
+def screen(
+    entity: str, path: str, latest_allowed: datetime, memory_limit: str | None = None
+) -> Screen:
     """One pass of DuckDB over the landing file (streamed, not loaded). An empty file
-    (a run with nothing new) is not screened: building the suites imports GX, ~9 s."""
+    (a run with nothing new) is not screened: building the suites imports GX, ~9 s.
+    `memory_limit` (config `warehouse.memory_limit`): past it the in-memory database
+    spills beside the landing file, so the repeat search over a large file stays bounded."""
     import duckdb
     import pyarrow.parquet as pq
 
@@ -123,7 +128,10 @@ def screen(entity: str, path: str, latest_allowed: datetime) -> Screen:
         conditions.append(f"({sql})")
         params.update(bound)
     flagged_sql = " or ".join(conditions) or "false"
-    con = duckdb.connect(":memory:")
+    settings = {"temp_directory": str(Path(path).parent / ".screen.tmp")}
+    if memory_limit:
+        settings["memory_limit"] = memory_limit
+    con = duckdb.connect(":memory:", config=settings)
     try:
         con.execute("set timezone = 'UTC'")
         con.execute(

@@ -106,3 +106,25 @@ def test_regexes_without_a_python_meaning_in_re2_are_refused() -> None:
     for pattern in (r"\W", r"\D+", r"(?<=a)b", r"\bx"):
         with pytest.raises(UntranslatedExpectation):
             python_regex_in_re2(pattern)
+
+
+def test_a_screen_past_its_memory_limit_spills_and_finds_the_same_rows(tmp_path: Path) -> None:
+    """300,000 rows with long ids under a 40 MB limit: the repeat search (a window over
+    every id) spills beside the landing file, gives what the unlimited screen gives, and
+    leaves no spill files behind."""
+    n = 300_000
+    ids = [f"{i % (n - 7):064d}" for i in range(n)]  # the last 7 repeat the first 7
+    table = pa.table(
+        {name: [None] * n for name in landing_schema("mention").names}
+        | {"mention_id": ids, "text": ["finly"] * n, "published_at": [OK_TS] * n},
+        schema=landing_schema("mention"),
+    )
+    path = tmp_path / "landing" / "batch.parquet"
+    path.parent.mkdir()
+    pq.write_table(table, path)
+    latest = NOW + DEFAULT_FUTURE_TOLERANCE
+    bounded = screen("mention", str(path), latest, memory_limit="60MB")
+    free = screen("mention", str(path), latest)
+    assert bounded.repeated.tolist() == free.repeated.tolist() == list(range(7))
+    assert bounded.flagged.tolist() == free.flagged.tolist()
+    assert sorted(p.name for p in path.parent.iterdir()) == ["batch.parquet"]

@@ -155,7 +155,7 @@ def validate(
     # page overlapping the next) are not errors: the last one wins, and they are counted.
     # DuckDB finds them over the whole file, and the rows some check may fail
     # (expectations/sql.py); GX judges those, a bounded batch at a time.
-    found = screen(entity, path, now + DEFAULT_FUTURE_TOLERANCE)
+    found = screen(entity, path, now + DEFAULT_FUTURE_TOLERANCE, config.warehouse.memory_limit)
     schema = landing_schema(entity)
     q_schema = schema.append(pa.field("reason", pa.string()))
     totals = {"in": 0, "passed": 0, "quarantined": 0}
