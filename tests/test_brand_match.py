@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cjm.core.brand_match import BrandMatcher
+from cjm.core.brand_match import BrandMatcher, _Tokens
 from cjm.core.config import Brand
 
 ACME = Brand(name="Acme Bank", keywords=["acme", "акме", "@acmebank"], exclude=["acme corporation"])
@@ -82,6 +82,17 @@ def test_multi_word_and_hyphenated_keywords_inflect_every_word() -> None:
     assert matcher.match("альфа банком пользуюсь").brand == "Ладья Банк"
     assert matcher.match("Ладья. Банк закрыт") is None  # a sentence break is not a phrase
     assert matcher.match("шахматная ладья") is None
+
+
+def test_a_phrase_needs_each_of_its_words_and_occurrences_do_not_overlap() -> None:
+    matcher = BrandMatcher([LADYA])
+    assert matcher.match("и снова ладья") is None  # the text ends before "банк"
+    assert matcher.match("ладья 24 банк") is None  # another word between
+    assert matcher.match("ладья ладья банк").keywords == ("ладья банк",)
+    # every occurrence counts towards "most hits"; "банкомат" is not a form of "банк"
+    text = "ладья банк, ладьи банка и ладья банкомат"
+    tokens = _Tokens(text, matcher._starts)
+    assert matcher._rule_hits(matcher._rules[0], text, tokens) == ["ладья банк"] * 2
 
 
 def test_latin_keywords_stay_exact_words() -> None:
