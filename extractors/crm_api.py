@@ -14,7 +14,7 @@ cursor extracts nothing.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -38,6 +38,7 @@ from cjm.extractors.rest import (
     format_since,
     json_path,
     make_paginator,
+    non_object_draft,
     parse_when,
     read_pages,
 )
@@ -69,12 +70,11 @@ class Shaper:
 
     def draft(self, record: Any, ref: str) -> tuple[dict[str, Any], datetime | None]:
         """The draft and the record's bookmark value (None when absent or unparseable)."""
+        bad = non_object_draft(record, ref)
+        if bad is not None:
+            return bad, None
         errors: list[str] = []
         draft: dict[str, Any] = {ROW_COLUMN: ref}
-        if not isinstance(record, Mapping):
-            draft["attributes"] = {"record_raw": record}
-            draft[ERRORS_COLUMN] = [f"record is a JSON {type(record).__name__}, not an object"]
-            return draft, None
         for fld, path in self.src.columns.items():
             value = json_path(record, path)
             draft[fld] = None if value is MISSING else value

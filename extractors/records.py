@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -306,6 +306,23 @@ def with_mapped_attributes(extras: dict[str, Any], mapped: Any) -> dict[str, Any
         except (json.JSONDecodeError, TypeError, ValueError):
             extras["attributes_raw"] = mapped
     return extras
+
+
+# The placeholder of a search feed's or API's query (rss and rest_api): one request
+# series per brand keyword.
+QUERY = "{query}"
+
+
+def brand_queries(brands: Sequence[Any], only_brand: str | None, join: str | None) -> list[str]:
+    """What a search source asks, each once and in config order: every keyword of the
+    brands it follows, or with `join` (config `query_join`) one query per brand, its
+    keywords joined ("finly OR финли") for APIs that take boolean queries."""
+    chosen = [b for b in brands if not only_brand or b.name == only_brand]
+    if join is not None:
+        wanted = [join.join(b.keywords) for b in chosen]
+    else:
+        wanted = [k for b in chosen for k in b.keywords]
+    return list(dict.fromkeys(q.strip() for q in wanted if q.strip()))
 
 
 def canonical_brand(brand_names: Iterable[str], value: Any) -> str | None:

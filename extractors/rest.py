@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 import requests
 
 from cjm.core.config import BodyErrors, Pagination
+from cjm.core.contracts import ERRORS_COLUMN, ROW_COLUMN
 from cjm.core.http import HttpClient
 from cjm.extractors.base import ExtractError
 from cjm.extractors.records import parse_timestamp, utc
@@ -311,6 +312,18 @@ def records_at(source: str, body: Any, path: str, shown_url: str) -> list[Any]:
             f"{type(value).__name__}, not a list of records"
         )
     return value
+
+
+def non_object_draft(record: Any, ref: str) -> dict[str, Any] | None:
+    """The quarantine-bound draft of a record that is not a JSON object (kept whole in
+    attributes); None for an object."""
+    if isinstance(record, Mapping):
+        return None
+    return {
+        ROW_COLUMN: ref,
+        "attributes": {"record_raw": record},
+        ERRORS_COLUMN: [f"record is a JSON {type(record).__name__}, not an object"],
+    }
 
 
 def fingerprint(records: list[Any]) -> str:

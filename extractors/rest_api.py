@@ -33,7 +33,7 @@ from cjm.core.contracts import ERRORS_COLUMN, ROW_COLUMN
 from cjm.core.http import client_for
 from cjm.extractors.base import ExtractContext, Extracted, ExtractError
 from cjm.extractors.html_text import html_to_text
-from cjm.extractors.records import as_id, canonical_brand, finish_mentions
+from cjm.extractors.records import QUERY, as_id, brand_queries, canonical_brand, finish_mentions
 from cjm.extractors.rest import (
     MISSING,
     Bookmark,
@@ -41,6 +41,7 @@ from cjm.extractors.rest import (
     bookmark_time,
     format_since,
     make_paginator,
+    non_object_draft,
     parse_when,
     read_pages,
     value_at,
@@ -48,7 +49,6 @@ from cjm.extractors.rest import (
 
 log = logging.getLogger("cjm.rest_api")
 
-QUERY = "{query}"
 ID_FIELDS = ("native_id", "reply_to")
 
 
@@ -64,14 +64,9 @@ def queries_for(src: RestApiSource, brands: list[Brand]) -> list[str]:
     if not uses_query(src):
         return [""]
     if src.queries:
-        wanted = list(src.queries)
+        unique = list(dict.fromkeys(q.strip() for q in src.queries if q.strip()))
     else:
-        chosen = [b for b in brands if not src.brand or b.name == src.brand]
-        if src.query_join is not None:
-            wanted = [src.query_join.join(b.keywords) for b in chosen]
-        else:
-            wanted = [k for b in chosen for k in b.keywords]
-    unique = list(dict.fromkeys(q.strip() for q in wanted if q.strip()))
+        unique = brand_queries(brands, src.brand, src.query_join)
     if not unique:
         raise ExtractError(f"source {src.name!r}: `{QUERY}` is used but there is no query to ask")
     return unique
@@ -144,12 +139,11 @@ class MentionShaper:
         columns: Mapping[str, str],
         cursor_field: str | None = None,
     ) -> tuple[dict[str, Any], datetime | None]:
+        bad = non_object_draft(record, ref)
+        if bad is not None:
+            return bad, None
         errors: list[str] = []
         draft: dict[str, Any] = {ROW_COLUMN: ref}
-        if not isinstance(record, Mapping):
-            draft["attributes"] = {"record_raw": record}
-            draft[ERRORS_COLUMN] = [f"record is a JSON {type(record).__name__}, not an object"]
-            return draft, None
         for fld, spec in columns.items():
             value = value_at(record, spec)
             draft[fld] = None if value is MISSING else value

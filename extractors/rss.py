@@ -54,11 +54,10 @@ from cjm.core.contracts import ERRORS_COLUMN, ROW_COLUMN
 from cjm.core.http import Conditional, HttpClient, client_for, safe_url
 from cjm.extractors.base import ExtractContext, Extracted, ExtractError
 from cjm.extractors.html_text import html_to_text
-from cjm.extractors.records import finish_mentions
+from cjm.extractors.records import QUERY, brand_queries, finish_mentions
 
 log = logging.getLogger("cjm.rss")
 
-QUERY = "{query}"
 ACCEPT = (
     "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "
     "application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5"
@@ -72,13 +71,8 @@ def feed_urls(src: RssSource, brands: list[Brand]) -> list[tuple[str, str]]:
     """(query, url) pairs to fetch; the query is "" for a plain feed."""
     if QUERY not in src.url:
         return [("", src.url)]
-    chosen = [b for b in brands if not src.brand or b.name == src.brand]
-    if src.query_join is not None:
-        queries = [src.query_join.join(b.keywords) for b in chosen]
-    else:
-        queries = [k for b in chosen for k in b.keywords]
-    unique = list(dict.fromkeys(q.strip() for q in queries if q.strip()))
-    return [(q, src.url.replace(QUERY, quote(q, safe=""))) for q in unique]
+    queries = brand_queries(brands, src.brand, src.query_join)
+    return [(q, src.url.replace(QUERY, quote(q, safe=""))) for q in queries]
 
 
 # --- the cursor ---------------------------------------------------------------------------
