@@ -118,12 +118,16 @@ def _morph_phrase(phrase: str) -> _MorphPhrase:
 _CYRILLIC_START = re.compile(r"(?<!\w)[а-я]\w*")
 
 
+def _alternatives(stems: Iterable[str]) -> str:
+    """A regex alternation of literal stems, longest first."""
+    return "|".join(re.escape(s) for s in sorted(stems, key=len, reverse=True))
+
+
 def _start_pattern(stems: Sequence[str] | None) -> re.Pattern[str]:
     """The whole words (maximal \\w+ runs) that start with one of `stems`."""
     if stems is None:
         return _CYRILLIC_START
-    body = "|".join(re.escape(s) for s in sorted(stems, key=len, reverse=True))
-    return re.compile(rf"(?<!\w)(?:{body})\w*")
+    return re.compile(rf"(?<!\w)(?:{_alternatives(stems)})\w*")
 
 
 class _Tokens:
@@ -251,8 +255,7 @@ class BrandMatcher:
         if stems and not always_morph:
             if not always_index:
                 first_word_stems = tuple(sorted(stems | index_stems))
-            body = "|".join(re.escape(s) for s in sorted(stems, key=len, reverse=True))
-            self._prefilter = re.compile(body)
+            self._prefilter = re.compile(_alternatives(stems))
         self._has_morph = bool(stems) or always_morph
         self._starts = _start_pattern(first_word_stems)
 
